@@ -1,0 +1,31 @@
+// The closed set of anomaly codes. Stable: detectors, stores and users' rules key on them.
+// Add codes here (never rename); each must be exercised by at least one test.
+export const ANOMALY_CODES = {
+  // MQTT
+  'mqtt.malformed': 'a control packet does not parse (bad lengths, bad fields)',
+  'mqtt.truncated': 'a control packet ends before its declared remaining length (stream ended or gap)',
+  'mqtt.oversized': 'a control packet is larger than the configured maximum; its body was skipped',
+  'mqtt.invalid_qos': 'QoS 3 in a PUBLISH or subscription [MQTT-3.3.1-4]',
+  'mqtt.reserved_packet_type': 'packet type 0, or 15 before MQTT 5 [MQTT-2.2.1]',
+  'mqtt.invalid_flags': 'reserved fixed-header flags have the wrong value [MQTT-2.2.2-2]',
+  'mqtt.missing_connect': 'the client sent packets without a CONNECT first [MQTT-3.1.0-1]',
+  'mqtt.double_connect': 'a second CONNECT on one connection [MQTT-3.1.0-2]',
+  'mqtt.message_before_connack': 'the server sent, or the client was answered with, traffic before CONNACK',
+  'mqtt.invalid_utf8': 'a UTF-8 string field is not well-formed UTF-8 or contains U+0000 [MQTT-1.5.3-1]',
+  'mqtt.wildcard_in_publish': 'a PUBLISH topic name contains + or # [MQTT-3.3.2-2]',
+  'mqtt.invalid_property': 'an MQTT 5 property is unknown, duplicated, or not allowed in this packet',
+  'mqtt.unknown_topic_alias': 'a PUBLISH uses a topic alias that was never set on this connection',
+  'mqtt.desync': 'the stream no longer frames as MQTT; decoding resumed at the next plausible packet',
+  // CoAP
+  'coap.malformed': 'a CoAP message does not parse (header, token length, options)',
+  'coap.bad_option': 'an option with reserved delta/length nibble 15 or running past the message',
+  'coap.bad_version': 'CoAP version other than 1',
+  // transport
+  'tcp.gap': 'bytes missing from a TCP stream (capture loss or a segment never seen)',
+  'tcp.overlap_mismatch': 'a retransmitted TCP segment carries different bytes than the original',
+  'ip.bad_header': 'an IP header is inconsistent (length, version)',
+  'ip.fragment_overlap': 'IPv4 fragments overlap',
+  'ip.fragment_timeout': 'an IPv4 datagram was never completed (fragments expired or evicted)',
+} as const;
+
+export type AnomalyCode = keyof typeof ANOMALY_CODES;
