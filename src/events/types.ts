@@ -18,6 +18,8 @@ export interface FlowSide {
   readonly dir: Direction;
   /** Flow number, 1-based, in order of first packet; stable for one input. */
   readonly flowId: number;
+  /** Id of the sensor that saw the flow (FlowTable's sensorId option). */
+  readonly sensor: string;
 }
 
 export type Direction = 'to_server' | 'to_client';
