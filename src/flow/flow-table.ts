@@ -663,11 +663,8 @@ export class FlowTable {
   private askClassifier(
     f: Flow, dir: Dir, buf: Buffer, off: number, len: number, ts: number, frame: number, tcp: boolean,
   ): TcpAppHandler | UdpAppHandler | null | undefined {
-    if (len === 0) {
-      // Nothing to classify; an empty datagram is still replayed to a later decoder.
-      if (!tcp) (f.pending ??= []).push({ dir, data: Buffer.alloc(0), missing: 0, ts, frame });
-      return undefined;
-    }
+    // An empty datagram is asked about too: it counts as an attempt, which bounds the
+    // pending list even when no byte is held.
     f.attempts++;
     let cbuf = buf;
     let coff = off;
