@@ -20,6 +20,11 @@ export const ANOMALY_CODES = {
   'coap.malformed': 'a CoAP message does not parse (header, token length, options)',
   'coap.bad_option': 'an option with reserved delta/length nibble 15 or running past the message',
   'coap.bad_version': 'CoAP version other than 1',
+  'coap.bad_oscore': 'the OSCORE option value does not parse: reserved flag bits, partial IV length 6/7, lengths past the value (RFC 8613 6.1)',
+  'coap.state_limit': 'a flow holds more pending CoAP requests than its bound; the oldest was forgotten (first hit per flow; all hits counted)',
+  'coap.oversized': 'a CoAP-over-TCP message is larger than the configured maximum; its bytes were skipped',
+  'coap.truncated': 'a CoAP-over-TCP stream ended inside a message',
+  'coap.desync': 'a CoAP-over-TCP direction no longer frames (reserved token length, or bytes missing); decoding stopped there',
   // transport
   'tcp.gap': 'bytes missing from a TCP stream (capture loss or a segment never seen)',
   'tcp.overlap_mismatch': 'a retransmitted TCP segment carries different bytes than the original',

@@ -1,0 +1,451 @@
+// CoAP message decoder: RFC 7252 section 3 (UDP datagrams) and RFC 8323 section 3.2 (TCP framing).
+// Pure: bytes in, a decoded message or a parse error out. One pass over the bytes, no regex,
+// never throws on any input; error results are preallocated constants.
+import type { CoapBlock, CoapOption } from '../../events/types';
+import type { AnomalyCode } from '../../events/anomaly-codes';
+
+export type CoapMsgType = 'CON' | 'NON' | 'ACK' | 'RST';
+export type CoapKind = 'request' | 'response' | 'empty' | 'signal' | 'reserved';
+export type CoapAnomalyCode = Extract<AnomalyCode, `coap.${string}`>;
+
+export interface CoapOscore {
+  kid?: string;
+  kidContext?: string;
+  partialIv?: string;
+}
+
+/** A decoded message: the fields of a CoapMessage event that come from its bytes alone. */
+export interface CoapDecoded {
+  readonly ok: true;
+  readonly version: number;
+  readonly msgType: CoapMsgType;
+  readonly code: string;
+  readonly kind: CoapKind;
+  readonly method: string | undefined;
+  readonly messageId: number;
+  readonly token: string;
+  readonly options: readonly CoapOption[];
+  readonly uriHost: string | undefined;
+  readonly uriPath: string | undefined;
+  readonly uriQuery: string | undefined;
+  readonly contentFormat: number | undefined;
+  readonly observe: number | undefined;
+  readonly block1: CoapBlock | undefined;
+  readonly block2: CoapBlock | undefined;
+  readonly size1: number | undefined;
+  readonly size2: number | undefined;
+  readonly oscore: CoapOscore | undefined;
+  readonly payloadLength: number;
+  readonly length: number;
+}
+
+export interface CoapDecodeError {
+  readonly ok: false;
+  readonly anomaly: CoapAnomalyCode;
+  readonly detail: string;
+}
+
+export type CoapDecodeResult = CoapDecoded | CoapDecodeError;
+
+// ---------------------------------------------------------------- tables
+
+/** Value formats of RFC 7252 section 3.2. */
+export type CoapOptionFormat = 'empty' | 'opaque' | 'uint' | 'string';
+
+interface OptionDef {
+  readonly name: string;
+  readonly format: CoapOptionFormat;
+}
+
+/** IANA "CoAP Option Numbers" registry (RFC 7252 12.2 and later RFCs). */
+export const COAP_OPTIONS: Readonly<Record<number, OptionDef>> = {
+  1: { name: 'If-Match', format: 'opaque' },
+  3: { name: 'Uri-Host', format: 'string' },
+  4: { name: 'ETag', format: 'opaque' },
+  5: { name: 'If-None-Match', format: 'empty' },
+  6: { name: 'Observe', format: 'uint' }, // RFC 7641
+  7: { name: 'Uri-Port', format: 'uint' },
+  8: { name: 'Location-Path', format: 'string' },
+  9: { name: 'OSCORE', format: 'opaque' }, // RFC 8613
+  11: { name: 'Uri-Path', format: 'string' },
+  12: { name: 'Content-Format', format: 'uint' },
+  14: { name: 'Max-Age', format: 'uint' },
+  15: { name: 'Uri-Query', format: 'string' },
+  16: { name: 'Hop-Limit', format: 'uint' }, // RFC 8768
+  17: { name: 'Accept', format: 'uint' },
+  19: { name: 'Q-Block1', format: 'uint' }, // RFC 9177
+  20: { name: 'Location-Query', format: 'string' },
+  21: { name: 'EDHOC', format: 'empty' }, // RFC 9668
+  23: { name: 'Block2', format: 'uint' }, // RFC 7959
+  27: { name: 'Block1', format: 'uint' },
+  28: { name: 'Size2', format: 'uint' },
+  31: { name: 'Q-Block2', format: 'uint' },
+  35: { name: 'Proxy-Uri', format: 'string' },
+  39: { name: 'Proxy-Scheme', format: 'string' },
+  60: { name: 'Size1', format: 'uint' },
+  252: { name: 'Echo', format: 'opaque' }, // RFC 9175
+  258: { name: 'No-Response', format: 'uint' }, // RFC 7967
+  292: { name: 'Request-Tag', format: 'opaque' }, // RFC 9175
+};
+
+/** Options of RFC 8323 section 5 signalling messages, whose numbers are scoped by the signal code. */
+const SIGNAL_OPTIONS: Readonly<Record<number, Readonly<Record<number, OptionDef>>>> = {
+  0xe1: { 2: { name: 'Max-Message-Size', format: 'uint' }, 4: { name: 'Block-Wise-Transfer', format: 'empty' } }, // 7.01 CSM
+  0xe2: { 2: { name: 'Custody', format: 'empty' } }, // 7.02 Ping
+  0xe3: { 2: { name: 'Custody', format: 'empty' } }, // 7.03 Pong
+  0xe4: { 2: { name: 'Alternative-Address', format: 'string' }, 4: { name: 'Hold-Off', format: 'uint' } }, // 7.04 Release
+  0xe5: { 2: { name: 'Bad-CSM-Option', format: 'uint' } }, // 7.05 Abort
+};
+
+const NO_OPTIONS: Readonly<Record<number, OptionDef>> = {};
+const UNKNOWN_OPTION: OptionDef = { name: 'Unknown', format: 'opaque' };
+
+// Dense lookup for the registered range; numbers beyond it are unknown.
+const OPTION_TABLE: (OptionDef | undefined)[] = new Array<OptionDef | undefined>(293).fill(undefined);
+for (const [n, def] of Object.entries(COAP_OPTIONS)) OPTION_TABLE[Number(n)] = def;
+
+export function coapOptionName(n: number): string {
+  return (n < OPTION_TABLE.length ? OPTION_TABLE[n] : undefined)?.name ?? UNKNOWN_OPTION.name;
+}
+
+const MSG_TYPES: readonly CoapMsgType[] = ['CON', 'NON', 'ACK', 'RST'];
+
+/** RFC 7252 12.1.1 and RFC 8132 section 6 (FETCH, PATCH, iPATCH). */
+const METHODS: readonly (string | undefined)[] = [undefined, 'GET', 'POST', 'PUT', 'DELETE', 'FETCH', 'PATCH', 'iPATCH'];
+
+/** "c.dd" for every code byte (RFC 7252 section 3: 3-bit class, 5-bit detail). */
+const CODE_STRINGS: readonly string[] = Array.from({ length: 256 }, (_, b) => `${b >>> 5}.${String(b & 31).padStart(2, '0')}`);
+
+export function coapCodeString(codeByte: number): string {
+  return CODE_STRINGS[codeByte & 0xff];
+}
+
+/** Block size of an SZX exponent (RFC 7959 section 2.2); SZX 7 is reserved over UDP, BERT (1024) over TCP (RFC 8323 section 6). */
+function blockSize(szx: number, reliable: boolean): number {
+  if (szx < 7) return 16 << szx;
+  return reliable ? 1024 : 0;
+}
+
+// ---------------------------------------------------------------- errors (constants: no allocation)
+
+function fail(anomaly: CoapAnomalyCode, detail: string): CoapDecodeError {
+  return Object.freeze({ ok: false, anomaly, detail });
+}
+
+const E_SHORT = fail('coap.malformed', 'shorter than the 4-byte header (RFC 7252 section 3)');
+const E_VERSION = [0, 1, 2, 3].map((v) => fail('coap.bad_version', `version ${v}, expected 1 (RFC 7252 section 3)`));
+const E_TKL = fail('coap.malformed', 'token length 9-15 is reserved (RFC 7252 section 3)');
+const E_TOKEN = fail('coap.malformed', 'token runs past the end of the message');
+const E_EMPTY = fail('coap.malformed', 'empty message (0.00) with a token or bytes after the message ID (RFC 7252 section 4.1)');
+const E_MARKER = fail('coap.malformed', 'payload marker followed by a zero-length payload (RFC 7252 section 3)');
+const E_NIBBLE = fail('coap.bad_option', 'option delta or length nibble 15 without the payload marker (RFC 7252 section 3.1)');
+const E_EXT = fail('coap.bad_option', 'extended option delta or length runs past the end of the message');
+const E_VALUE = fail('coap.bad_option', 'option value runs past the end of the message');
+const E_NUMBER = fail('coap.bad_option', 'option number above 65535');
+const E_OSCORE = fail('coap.bad_oscore', 'OSCORE option value does not parse (RFC 8613 section 6.1)');
+
+// ---------------------------------------------------------------- option walking
+
+const EXT_RESERVED = -1;
+const EXT_TRUNCATED = -2;
+
+/** Option delta/length after its extension bytes (RFC 7252 3.1): 13 adds 1 byte (+13), 14 adds 2 (+269), 15 is reserved. */
+function extValue(nibble: number, buf: Buffer, p: number, end: number): number {
+  if (nibble < 13) return nibble;
+  if (nibble === 13) return p < end ? buf[p] + 13 : EXT_TRUNCATED;
+  if (nibble === 14) return p + 1 < end ? ((buf[p] << 8) | buf[p + 1]) + 269 : EXT_TRUNCATED;
+  return EXT_RESERVED;
+}
+
+function extBytes(nibble: number): number {
+  return nibble === 13 ? 1 : nibble === 14 ? 2 : 0;
+}
+
+function readUint(buf: Buffer, p: number, n: number): number {
+  let v = 0;
+  for (let i = 0; i < n; i++) v = v * 256 + buf[p + i];
+  return v;
+}
+
+function decodeBlock(v: number, reliable: boolean): CoapBlock {
+  const low = v % 16;
+  return { num: Math.floor(v / 16), more: (low & 8) !== 0, size: blockSize(low & 7, reliable) };
+}
+
+/**
+ * Is buf[p, p + len) a well-formed OSCORE option value (RFC 8613 section 6.1)? Flags byte with
+ * reserved bits 5-7 clear, h (kid context present), k (kid present) and n (partial IV length, 6 and
+ * 7 reserved); then n bytes of partial IV; if h, a length byte s and s bytes of kid context; if k,
+ * the kid in the remaining bytes, else no remaining bytes. An empty value means all flags zero.
+ */
+function oscoreValid(buf: Buffer, p: number, len: number): boolean {
+  if (len === 0) return true;
+  const end = p + len;
+  const flags = buf[p++];
+  const n = flags & 0x07;
+  if ((flags & 0xe0) !== 0 || n > 5) return false;
+  p += n;
+  if (p > end) return false;
+  if ((flags & 0x10) !== 0) {
+    if (p >= end) return false;
+    p += 1 + buf[p];
+    if (p > end) return false;
+  }
+  return (flags & 0x08) !== 0 || p === end;
+}
+
+/** Fields of a value that oscoreValid accepted. */
+function decodeOscore(buf: Buffer, p: number, len: number): CoapOscore {
+  const out: CoapOscore = {};
+  if (len === 0) return out;
+  const end = p + len;
+  const flags = buf[p++];
+  const n = flags & 0x07;
+  if (n > 0) out.partialIv = buf.toString('hex', p, p + n);
+  p += n;
+  if ((flags & 0x10) !== 0) {
+    const s = buf[p++];
+    out.kidContext = buf.toString('hex', p, p + s);
+    p += s;
+  }
+  if ((flags & 0x08) !== 0) out.kid = buf.toString('hex', p, end);
+  return out;
+}
+
+// ---------------------------------------------------------------- decoding
+
+/** Decodes options and payload from `p` to `end`; header fields are passed through. */
+function decodeBody(
+  buf: Buffer, p: number, end: number, length: number,
+  msgType: CoapMsgType, codeByte: number, messageId: number, token: string, reliable: boolean,
+): CoapDecodeResult {
+  const cls = codeByte >>> 5;
+  const kind: CoapKind = codeByte === 0 ? 'empty'
+    : cls === 0 ? 'request'
+    : cls >= 2 && cls <= 5 ? 'response'
+    : reliable && cls === 7 ? 'signal'
+    : 'reserved';
+  const table = kind === 'signal' ? SIGNAL_OPTIONS[codeByte] ?? NO_OPTIONS : undefined;
+
+  const options: CoapOption[] = [];
+  let num = 0;
+  let payloadLength = 0;
+  let uriHost: string | undefined;
+  let uriPath: string | undefined;
+  let uriQuery: string | undefined;
+  let contentFormat: number | undefined;
+  let observe: number | undefined;
+  let block1: CoapBlock | undefined;
+  let block2: CoapBlock | undefined;
+  let size1: number | undefined;
+  let size2: number | undefined;
+  let oscore: CoapOscore | undefined;
+
+  while (p < end) {
+    const ob = buf[p];
+    if (ob === 0xff) {
+      if (p + 1 === end) return E_MARKER;
+      payloadLength = end - p - 1;
+      break;
+    }
+    const dn = ob >>> 4;
+    const ln = ob & 0x0f;
+    p++;
+    const delta = extValue(dn, buf, p, end);
+    if (delta < 0) return delta === EXT_RESERVED ? E_NIBBLE : E_EXT;
+    p += extBytes(dn);
+    const olen = extValue(ln, buf, p, end);
+    if (olen < 0) return olen === EXT_RESERVED ? E_NIBBLE : E_EXT;
+    p += extBytes(ln);
+    num += delta;
+    if (num > 0xffff) return E_NUMBER;
+    if (p + olen > end) return E_VALUE;
+
+    const def = (table !== undefined ? table[num] : num < OPTION_TABLE.length ? OPTION_TABLE[num] : undefined) ?? UNKNOWN_OPTION;
+    let value: string | number;
+    switch (def.format) {
+      case 'uint':
+        // uint values longer than 6 bytes cannot be held exactly in a number: kept as hex.
+        value = olen <= 6 ? readUint(buf, p, olen) : buf.toString('hex', p, p + olen);
+        break;
+      case 'string':
+        value = buf.toString('utf8', p, p + olen);
+        break;
+      case 'empty':
+        value = olen === 0 ? '' : buf.toString('hex', p, p + olen);
+        break;
+      default:
+        value = buf.toString('hex', p, p + olen);
+    }
+    options.push({ number: num, name: def.name, value });
+
+    if (table === undefined) {
+      // Convenience fields: first occurrence of non-repeatable options, all of Uri-Path/Uri-Query.
+      switch (num) {
+        case 3: if (uriHost === undefined) uriHost = value as string; break;
+        case 11: uriPath = uriPath === undefined ? '/' + (value as string) : uriPath + '/' + (value as string); break;
+        case 15: uriQuery = uriQuery === undefined ? (value as string) : uriQuery + '&' + (value as string); break;
+        case 12: if (contentFormat === undefined && typeof value === 'number') contentFormat = value; break;
+        case 6: if (observe === undefined && typeof value === 'number') observe = value; break;
+        case 23: if (block2 === undefined && typeof value === 'number') block2 = decodeBlock(value, reliable); break;
+        case 27: if (block1 === undefined && typeof value === 'number') block1 = decodeBlock(value, reliable); break;
+        case 28: if (size2 === undefined && typeof value === 'number') size2 = value; break;
+        case 60: if (size1 === undefined && typeof value === 'number') size1 = value; break;
+        case 9:
+          if (!oscoreValid(buf, p, olen)) return E_OSCORE;
+          if (oscore === undefined) oscore = decodeOscore(buf, p, olen);
+          break;
+        default:
+      }
+    }
+    p += olen;
+  }
+
+  // RFC 7252 6.4 step 7: a request without Uri-Path addresses the root, '/'.
+  if (uriPath === undefined && kind === 'request') uriPath = '/';
+
+  return {
+    ok: true,
+    version: 1,
+    msgType,
+    code: CODE_STRINGS[codeByte],
+    kind,
+    method: kind === 'request' ? METHODS[codeByte] : undefined,
+    messageId,
+    token,
+    options,
+    uriHost,
+    uriPath,
+    uriQuery,
+    contentFormat,
+    observe,
+    block1,
+    block2,
+    size1,
+    size2,
+    oscore,
+    payloadLength,
+    length,
+  };
+}
+
+/**
+ * Decodes one CoAP message carried in a UDP datagram, buf[off, off + len) (RFC 7252 section 3).
+ * uriPath is set for requests ('/' when no Uri-Path) and for other messages only when they carry Uri-Path.
+ */
+export function parseCoap(buf: Buffer, off = 0, len = buf.length - off): CoapDecodeResult {
+  if (len < 4) return E_SHORT;
+  const b0 = buf[off];
+  const version = b0 >>> 6;
+  if (version !== 1) return E_VERSION[version];
+  const tkl = b0 & 0x0f;
+  // RFC 8974 later gave TKL 13/14 a meaning (extended tokens); RFC 7252 treats 9-15 as a format error.
+  if (tkl > 8) return E_TKL;
+  const codeByte = buf[off + 1];
+  const end = off + len;
+  const tokenOff = off + 4;
+  if (tokenOff + tkl > end) return E_TOKEN;
+  if (codeByte === 0 && len !== 4) return E_EMPTY;
+  const token = tkl === 0 ? '' : buf.toString('hex', tokenOff, tokenOff + tkl);
+  const messageId = (buf[off + 2] << 8) | buf[off + 3];
+  return decodeBody(buf, tokenOff + tkl, end, len, MSG_TYPES[(b0 >>> 4) & 3], codeByte, messageId, token, false);
+}
+
+// ---------------------------------------------------------------- CoAP over TCP (RFC 8323)
+
+/** Result of coapTcpFrameLength when more bytes are needed. */
+export const TCP_FRAME_INCOMPLETE = 0;
+/** Result of coapTcpFrameLength when the header cannot frame a message (TKL 9-15). */
+export const TCP_FRAME_INVALID = -1;
+
+/**
+ * Total length of the RFC 8323 section 3.2 frame starting at buf[off], from its Len/TKL byte and the
+ * extended length (13: +1 byte, +13; 14: +2 bytes, +269; 15: +4 bytes, +65805). Returns
+ * TCP_FRAME_INCOMPLETE while the header is incomplete, TCP_FRAME_INVALID for a reserved TKL.
+ */
+export function coapTcpFrameLength(buf: Buffer, off: number, len: number): number {
+  if (len < 1) return TCP_FRAME_INCOMPLETE;
+  const b0 = buf[off];
+  const tkl = b0 & 0x0f;
+  if (tkl > 8) return TCP_FRAME_INVALID;
+  const ln = b0 >>> 4;
+  const ext = ln === 13 ? 1 : ln === 14 ? 2 : ln === 15 ? 4 : 0;
+  if (len < 1 + ext) return TCP_FRAME_INCOMPLETE;
+  let body: number;
+  if (ln < 13) body = ln;
+  else if (ln === 13) body = buf[off + 1] + 13;
+  else if (ln === 14) body = ((buf[off + 1] << 8) | buf[off + 2]) + 269;
+  else body = buf.readUInt32BE(off + 1) + 65805;
+  return 1 + ext + 1 + tkl + body;
+}
+
+/**
+ * Decodes one complete RFC 8323 frame, buf[off, off + len), len as given by coapTcpFrameLength.
+ * There is no type or message ID on a reliable transport: msgType is reported as 'CON' (delivery
+ * is acknowledged by the transport, RFC 8323 section 2) and messageId as 0; version as 1.
+ * Code class 7 is a signal (RFC 8323 section 5); SZX 7 in Block options is BERT (section 6).
+ */
+export function parseCoapTcp(buf: Buffer, off: number, len: number): CoapDecodeResult {
+  if (len < 2) return E_SHORT;
+  const b0 = buf[off];
+  const tkl = b0 & 0x0f;
+  if (tkl > 8) return E_TKL;
+  const ln = b0 >>> 4;
+  const p = off + 1 + (ln === 13 ? 1 : ln === 14 ? 2 : ln === 15 ? 4 : 0);
+  const end = off + len;
+  if (p + 1 + tkl > end) return E_TOKEN;
+  const codeByte = buf[p];
+  const tokenOff = p + 1;
+  const token = tkl === 0 ? '' : buf.toString('hex', tokenOff, tokenOff + tkl);
+  return decodeBody(buf, tokenOff + tkl, end, len, 'CON', codeByte, 0, token, true);
+}
+
+// ---------------------------------------------------------------- content check
+
+/** Largest message the strict check accepts: one Ethernet MTU (RFC 7252 4.6 recommends 1152). */
+export const STRICT_MAX_LENGTH = 1500;
+
+/**
+ * Does buf[off, off + len) look like a CoAP UDP message? Lenient (for the registered port):
+ * version 1, a token length of 0-8 that fits. Strict (other ports): also a code class of 0, 2, 4
+ * or 5, an Empty message of exactly 4 bytes (RFC 7252 4.1), no request in an ACK and nothing but
+ * Empty in a RST (4.2, 4.3), options (OSCORE values included) that parse to the end, and at most
+ * STRICT_MAX_LENGTH bytes. A message that passes the strict check decodes. Allocates nothing.
+ */
+export function looksLikeCoap(buf: Buffer, off: number, len: number, strict: boolean): boolean {
+  if (len < 4 || off < 0 || off + len > buf.length) return false;
+  const b0 = buf[off];
+  if (b0 >>> 6 !== 1) return false;
+  const tkl = b0 & 0x0f;
+  if (tkl > 8 || 4 + tkl > len) return false;
+  if (!strict) return true;
+  if (len > STRICT_MAX_LENGTH) return false;
+  const codeByte = buf[off + 1];
+  const cls = codeByte >>> 5;
+  if (cls !== 0 && cls !== 2 && cls !== 4 && cls !== 5) return false;
+  const type = (b0 >>> 4) & 3;
+  if (codeByte === 0) return len === 4;
+  if (type === 3) return false;
+  if (type === 2 && cls === 0) return false;
+  let p = off + 4 + tkl;
+  const end = off + len;
+  let num = 0;
+  while (p < end) {
+    const ob = buf[p];
+    if (ob === 0xff) return p + 1 < end;
+    const dn = ob >>> 4;
+    const ln = ob & 0x0f;
+    p++;
+    const delta = extValue(dn, buf, p, end);
+    if (delta < 0) return false;
+    p += extBytes(dn);
+    const olen = extValue(ln, buf, p, end);
+    if (olen < 0) return false;
+    p += extBytes(ln);
+    num += delta;
+    if (num > 0xffff || p + olen > end) return false;
+    if (num === 9 && !oscoreValid(buf, p, olen)) return false;
+    p += olen;
+  }
+  return true;
+}
