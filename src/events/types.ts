@@ -6,8 +6,8 @@
 
 /** One direction of a flow: who sent the packet that carried the message, to whom. */
 export interface FlowSide {
-  /** transport: 'tcp' | 'udp' */
-  readonly proto: 'tcp' | 'udp';
+  /** transport: 'tcp' | 'udp'; 'ip' only for IP-layer anomalies that belong to no flow (flowId 0). */
+  readonly proto: 'tcp' | 'udp' | 'ip';
   readonly src: string;
   readonly sport: number;
   readonly dst: string;
@@ -241,6 +241,10 @@ export interface AnomalyEvent extends EventBase {
   readonly detail: string;
   /** Present for MQTT anomalies where the session is known. */
   readonly clientId?: string;
+  /** MQTT: the control packet type (0-15) the anomaly concerns, when one was framed. */
+  readonly packetType?: number;
+  /** mqtt.oversized: bytes of the packet that were skipped, fixed header included (Suricata's skipped_length). */
+  readonly skippedLength?: number;
 }
 
 export type IotEvent = MqttEvent | CoapMessage | FlowStart | FlowEnd | AnomalyEvent;

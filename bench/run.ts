@@ -1,0 +1,64 @@
+// npm run bench: end-to-end figures on a capture of at least 2 million packets of mixed
+// MQTT and CoAP traffic. Prints packets/s, MB/s and peak RSS for `iotwatch decode --summary`
+// (pinned to one core when taskset exists), and tshark's figures on the same file.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { makeBenchCapture } from './make-capture';
+
+const root = resolve(__dirname, '..', '..');
+const cli = join(root, 'bin', 'iotwatch.js');
+const packets = Number(process.env.IOTWATCH_BENCH_PACKETS ?? 2_000_000);
+const file = process.env.IOTWATCH_BENCH_PCAP ?? join(tmpdir(), `iotwatch-bench-${packets}.pcap`);
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Runs a command pinned to core 0 when possible; returns wall seconds and stdout. */
+function timed(cmd: string, args: string[]): { seconds: number; stdout: string; status: number | null; stderr: string } {
+  const pinned = has('taskset') ? ['taskset', ['-c', '0', cmd, ...args]] as const : [cmd, args] as const;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(pinned[0], pinned[1] as string[], { maxBuffer: 1 << 30, encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { seconds, stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status };
+}
+
+function line(label: string, value: string): void {
+  process.stdout.write(`${label.padEnd(44)} ${value}\n`);
+}
+
+function main(): void {
+  if (!existsSync(file)) {
+    process.stdout.write(`making ${file} (${packets} packets)...\n`);
+    const s = makeBenchCapture(file, packets);
+    process.stdout.write(`  ${s.packets} packets, ${s.mqttMessages} MQTT messages, ${s.coapMessages} CoAP messages\n`);
+  }
+  const size = statSync(file).size;
+  const mb = size / 1e6;
+  process.stdout.write(`capture: ${file}, ${mb.toFixed(1)} MB\n\n`);
+
+  const ours = timed(process.execPath, [cli, 'decode', '--summary', '--json', '--no-flow-events', file]);
+  if (ours.status !== 0) throw new Error(`iotwatch decode failed: ${ours.stderr}`);
+  const summary = JSON.parse(ours.stdout) as { inputs: { capture: { packets: number } }[]; process: { maxRssKb: number } };
+  const n = summary.inputs[0].capture.packets;
+  line('iotwatch decode --summary: packets', String(n));
+  line('iotwatch decode --summary: seconds', ours.seconds.toFixed(2));
+  line('iotwatch decode --summary: packets/s', Math.round(n / ours.seconds).toLocaleString('en'));
+  line('iotwatch decode --summary: MB/s', (mb / ours.seconds).toFixed(1));
+  line('iotwatch decode --summary: peak RSS MB', (summary.process.maxRssKb / 1024).toFixed(1));
+
+  if (has('tshark')) {
+    const ts = timed('tshark', ['-n', '-r', file, '-T', 'fields', '-e', 'mqtt.msgtype', '-e', 'coap.code']);
+    if (ts.status !== 0) throw new Error(`tshark failed: ${ts.stderr.slice(0, 500)}`);
+    line('tshark -T fields mqtt/coap: seconds', ts.seconds.toFixed(2));
+    line('tshark: packets/s', Math.round(n / ts.seconds).toLocaleString('en'));
+    line('tshark: MB/s', (mb / ts.seconds).toFixed(1));
+    line('iotwatch / tshark speed', `${(ts.seconds / ours.seconds).toFixed(1)}x`);
+  } else {
+    line('tshark', 'not installed: no comparison');
+  }
+}
+
+main();

@@ -1,0 +1,63 @@
+// iotwatch: the command line. Exit codes: 0 success, 1 runtime error (bad input file,
+// unreachable store), 2 usage error.
+import { CaptureFormatError } from '../capture/format';
+import { CliError } from './common';
+import { decodeCommand } from './decode';
+
+export const MAIN_HELP = `usage: iotwatch COMMAND [options]
+
+Passive MQTT and CoAP security monitoring.
+
+commands:
+  decode FILE...     decode captures into one JSON event per line (--summary for counts)
+
+Run 'iotwatch COMMAND --help' for a command's options.
+exit codes: 0 success, 1 error (unreadable or invalid input, store failure), 2 usage error
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  decode: decodeCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(MAIN_HELP);
+    return cmd === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    process.stderr.write(`iotwatch: unknown command ${JSON.stringify(cmd)}\n${MAIN_HELP}`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CliError) {
+    process.stderr.write(`iotwatch: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof CaptureFormatError) {
+    process.stderr.write(`${err.message.startsWith('iotwatch:') ? '' : 'iotwatch: '}${err.message}\n`);
+    return 1;
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e && (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR')) {
+    process.stderr.write(`iotwatch: ${e.path ?? ''}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : 'is a directory'}\n`);
+    return 1;
+  }
+  // ERR_PARSE_ARGS_* from node:util parseArgs: a usage error.
+  if (e && typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`iotwatch: ${e.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`iotwatch: internal error: ${e?.stack ?? String(err)}\n`);
+  return 1;
+}

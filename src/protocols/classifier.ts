@@ -1,0 +1,52 @@
+// Which decoder gets a flow: by content first, port second ([MQTT-3.1.0-1] a client's first
+// packet is CONNECT, so a stream that opens with a valid CONNECT is MQTT on any port).
+import type { EventSink } from '../events/types';
+import type { AppClassifier, Dir, FlowInfo, TcpAppHandler, UdpAppHandler } from '../flow/types';
+import { createCoapHandler, createCoapTcpHandler, looksLikeCoap } from './coap';
+import { createMqttHandler, looksLikeMqttConnect, looksLikeMqttStream, type MqttOptions } from './mqtt';
+
+export interface ClassifierOptions {
+  emit: EventSink;
+  mqtt: MqttOptions;
+  /** Ports where midstream MQTT is recognised from valid fixed headers. Default [1883]. */
+  mqttPorts?: readonly number[];
+  /** UDP ports where CoAP is decoded with the ordinary header check. Default [5683]. */
+  coapPorts?: readonly number[];
+  /** Further UDP ports where CoAP is decoded only if it passes the strict header check. */
+  coapStrictPorts?: readonly number[];
+  /** TCP ports for CoAP over TCP (RFC 8323). Default [5683]. */
+  coapTcpPorts?: readonly number[];
+}
+
+export function createClassifier(opts: ClassifierOptions): AppClassifier {
+  const emit = opts.emit;
+  const mqttPorts = new Set(opts.mqttPorts ?? [1883]);
+  const coapPorts = new Set(opts.coapPorts ?? [5683]);
+  const coapStrict = new Set(opts.coapStrictPorts ?? []);
+  const coapTcpPorts = new Set(opts.coapTcpPorts ?? [5683]);
+  const onPort = (set: Set<number>, f: FlowInfo): boolean => set.has(f.serverPort) || set.has(f.clientPort);
+
+  return {
+    tcp(flow: FlowInfo, dir: Dir, buf: Buffer, off: number, len: number): TcpAppHandler | null | undefined {
+      // A client that opens with CONNECT: MQTT whatever the port.
+      if (dir === 0 && !flow.midstream) {
+        const c = looksLikeMqttConnect(buf, off, len);
+        if (c === true) return createMqttHandler(flow, emit, opts.mqtt);
+        if (c === undefined) return undefined;
+      }
+      if (onPort(mqttPorts, flow)) {
+        if (flow.midstream || dir === 1) {
+          if (looksLikeMqttStream(buf, off, len)) return createMqttHandler(flow, emit, { ...opts.mqtt, midstream: true });
+        }
+        return null;
+      }
+      if (onPort(coapTcpPorts, flow)) return createCoapTcpHandler(flow, emit);
+      return null;
+    },
+    udp(flow: FlowInfo, _dir: Dir, buf: Buffer, off: number, len: number): UdpAppHandler | null | undefined {
+      if (onPort(coapPorts, flow)) return looksLikeCoap(buf, off, len, false) ? createCoapHandler(flow, emit) : undefined;
+      if (onPort(coapStrict, flow)) return looksLikeCoap(buf, off, len, true) ? createCoapHandler(flow, emit) : undefined;
+      return null;
+    },
+  };
+}
