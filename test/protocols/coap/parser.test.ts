@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  COAP_OPTIONS, coapCodeString, coapOptionName, parseCoap, parseCoapTcp, type CoapDecoded, type CoapDecodeResult,
+  COAP_OPTIONS, STRICT_MAX_LENGTH, coapCodeString, coapOptionName, looksLikeCoap, parseCoap, parseCoapTcp,
+  type CoapDecoded, type CoapDecodeResult,
 } from '../../../src/protocols/coap';
 import { hex } from './helpers/encode';
 
@@ -319,5 +320,48 @@ describe('RFC 8323 frames (CoAP over TCP)', () => {
     expect(r.ok === false && r.anomaly).toBe('coap.malformed');
     const t = parseCoapTcp(hex('09 01'), 0, 2);
     expect(t.ok === false && t.anomaly).toBe('coap.malformed');
+  });
+});
+
+describe('looksLikeCoap (content check for the classifier)', () => {
+  const check = (h: string, strict: boolean): boolean => {
+    const b = hex(h);
+    return looksLikeCoap(b, 0, b.length, strict);
+  };
+
+  it.each([
+    ['CON GET /temp', '40 01 00 01 b4 74 65 6d 70', true, true],
+    ['ACK 2.05 with token and payload', '61 45 00 01 aa c1 00 ff 68 69', true, true],
+    ['Empty ACK, exactly 4 bytes (RFC 7252 4.1)', '60 00 00 01', true, true],
+    ['Empty message with trailing bytes (4.1)', '60 00 00 01 00', true, false],
+    ['version 2', '80 01 00 01', false, false],
+    ['TKL 9', '49 01 00 01 01 02 03 04 05 06 07 08 09', false, false],
+    ['token longer than the datagram', '44 01 00 01 aa', false, false],
+    ['3 bytes', '40 01 00', false, false],
+    ['code class 1 (reserved)', '40 21 00 01', true, false],
+    ['code class 3', '40 61 00 01', true, false],
+    ['code class 7', '40 e1 00 01', true, false],
+    ['request in an ACK (4.2)', '60 01 00 01', true, false],
+    ['non-empty RST (4.3)', '70 45 00 01', true, false],
+    ['option nibble 15', '40 01 00 01 f1 00', true, false],
+    ['option value past the end', '40 01 00 01 b5 74', true, false],
+    ['payload marker without payload', '40 01 00 01 ff', true, false],
+    ['malformed OSCORE value', '40 01 00 01 91 07', true, false],
+  ])('%s: lenient %s, strict %s', (_name, h, lenient, strict) => {
+    expect(check(h, false)).toBe(lenient);
+    expect(check(h, true)).toBe(strict);
+  });
+
+  it('strict rejects datagrams over one Ethernet MTU', () => {
+    const big = Buffer.concat([hex('40 02 00 01 ff'), Buffer.alloc(STRICT_MAX_LENGTH)]);
+    expect(looksLikeCoap(big, 0, big.length, false)).toBe(true);
+    expect(looksLikeCoap(big, 0, big.length, true)).toBe(false);
+  });
+
+  it('respects offset and length and never reads past the buffer', () => {
+    const b = hex('ff ff 40 01 00 01 b1 61 ff');
+    expect(looksLikeCoap(b, 2, 6, true)).toBe(true);
+    expect(looksLikeCoap(b, 2, 7, true)).toBe(false); // includes a marker with nothing after it
+    expect(looksLikeCoap(b, 2, 100, false)).toBe(false);
   });
 });
