@@ -1,0 +1,96 @@
+// coap.amplification: CoAP used as a reflector (RFC 7252 section 11.3). Per target address (where
+// responses go): response bytes far above its baseline while responses outweigh requests by
+// minRatio, or /.well-known/core discovery answered by many servers (discovery fan-out).
+import type { CoapMessage } from '../src/events/types';
+import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
+import { serverEndpoint } from './lib/endpoints';
+import { round2 } from './lib/stats';
+import { CappedSet } from './lib/tables';
+import { EntityWindows, rateDefaults, rateSchema, type WindowSlot } from './lib/windows';
+
+export const id = 'coap.amplification';
+export const category = 'anomaly';
+
+export const tunables = {
+  ...rateDefaults,
+  minBytes: 100_000,
+  coldBytes: 1_000_000,
+  minRatio: 10,
+  minServers: 10,
+  coldServers: 20,
+};
+
+export const schema: Schema<typeof tunables> = {
+  ...rateSchema,
+  minBytes: { type: 'integer', min: 1, max: 1e12, description: 'response bytes to one address per window (absolute floor)' },
+  coldBytes: { type: 'integer', min: 1, max: 1e12, description: 'response bytes per window for an address without a mature baseline' },
+  minRatio: { type: 'number', min: 1, max: 1e6, description: 'response bytes over request bytes from the same address' },
+  minServers: { type: 'integer', min: 1, max: 1e6, description: 'servers answering /.well-known/core to one address per window (absolute floor)' },
+  coldServers: { type: 'integer', min: 1, max: 1e6, description: 'discovery servers per window for an address without a mature baseline' },
+};
+
+class Traffic {
+  requestBytes = 0;
+  readonly servers = new CappedSet(1024);
+}
+
+const DISCOVERY = '/.well-known/core';
+
+export function create(ctx: DetectorContext, t: typeof tunables) {
+  const ratio = (s: WindowSlot<Traffic>): number => s.counts[0] / Math.max(1, s.x.requestBytes);
+  const raise = (s: WindowSlot<Traffic>, ws: number): void => {
+    const m = w.firstFired(s);
+    ctx.alert({
+      key: s.key,
+      windowStart: ws,
+      entity: { kind: 'address', value: s.key },
+      summary: m === 0
+        ? `${s.key} received ${s.counts[0]} bytes of CoAP responses for ${s.x.requestBytes} bytes of requests in ${t.window} s (x${round2(ratio(s))}).`
+        : `${s.counts[1]} CoAP servers answered resource discovery (${DISCOVERY}) to ${s.key} in ${t.window} s.`,
+      evidence: w.evidence(s, m, { responseBytes: s.counts[0], requestBytes: s.x.requestBytes, ratio: round2(ratio(s)), minRatio: t.minRatio, discoveryServers: s.x.servers.values(10) }),
+      proof: s.proof,
+    });
+  };
+  const w: EntityWindows<Traffic> = new EntityWindows<Traffic>(ctx, 'targets', { ...t, baseline: t }, [
+    { name: 'response_bytes', minCount: t.minBytes, coldThreshold: t.coldBytes },
+    { name: 'discovery_servers', minCount: t.minServers, coldThreshold: t.coldServers },
+  ], {
+    make: () => new Traffic(),
+    onClose(s, ws) {
+      if (s.fired !== 0) raise(s, ws);
+      s.x = new Traffic();
+    },
+  });
+
+  return {
+    onEvent(e: CoapMessage): void {
+      if (e.kind === 'request') {
+        w.touch(e.flow.src, e.ts).x.requestBytes += e.length;
+        return;
+      }
+      if (e.kind !== 'response') return;
+      const s = w.touch(e.flow.dst, e.ts);
+      s.proof.add(e);
+      const before = s.fired;
+      s.counts[0] += e.length;
+      // Bytes alone are a download; only bytes that dwarf the requests make a reflector.
+      if (s.counts[0] >= s.thr[0].value && ratio(s) >= t.minRatio) w.fire(s, 0);
+      if (e.requestPath === DISCOVERY && s.x.servers.add(serverEndpoint(e.flow))) w.add(s, 1, 1);
+      if (before === 0 && s.fired !== 0) raise(s, w.windowStart);
+    },
+    tick: (now: number) => w.tick(now),
+    flush: () => w.flush(),
+    exportBaseline: () => w.exportJSON(),
+    importBaseline: (d: unknown) => w.importJSON(d),
+  };
+}
+
+export const detector = defineDetector({
+  id, category, tunables, schema, create,
+  severity: 'high',
+  usesBaseline: true,
+  subscribes: ['coap.message'],
+  description: 'CoAP response bytes to one address far above its baseline and far above its requests, or discovery answered by many servers.',
+  recommendation: 'Do not expose CoAP servers to untrusted networks; rate-limit and size-limit responses (especially /.well-known/core), and filter spoofed sources at the network edge (BCP 38).',
+  mitre: 'T0814', // Denial of Service: reflected and amplified traffic at the victim
+});

@@ -1,0 +1,69 @@
+// coap.unprotected: CoAP writes (PUT, POST, DELETE, PATCH, iPATCH) in the clear, without DTLS
+// (they would not be decodable) and without OSCORE (RFC 8613): anyone on the path can forge them.
+// One finding per server, with the resources written and how many writes it accepted (2.xx).
+import type { CoapMessage } from '../src/events/types';
+import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
+import { serverEndpoint } from './lib/endpoints';
+import { Findings, findingSpec } from './lib/posture';
+import { CappedSet } from './lib/tables';
+
+export const id = 'coap.unprotected';
+export const category = 'posture';
+
+export const tunables = {
+  writeMethods: ['POST', 'PUT', 'DELETE', 'PATCH', 'iPATCH'] as readonly string[],
+};
+
+export const schema: Schema<typeof tunables> = {
+  writeMethods: { type: 'string[]', description: 'methods that change state' },
+};
+
+class Writes {
+  readonly resources = new CappedSet(100);
+  accepted = 0;
+}
+
+export function create(ctx: DetectorContext, t: typeof tunables) {
+  const writes = new Set(t.writeMethods);
+  const findings = new Findings<Writes>(ctx, () => new Writes(), (f) => {
+    const res = f.x.resources.values(10);
+    ctx.alert(findingSpec(f, {
+      entity: { kind: 'server', value: f.key },
+      severity: f.x.accepted > 0 ? 'high' : 'medium',
+      summary: `CoAP server ${f.key} received writes without DTLS or OSCORE on ${res.join(', ')} (${f.x.accepted} accepted).`,
+      evidence: { metric: 'unprotected write requests', observed: f.proof.n - f.x.accepted, baseline: null, threshold: 1, window: 0, resources: res, accepted: f.x.accepted },
+      count: f.proof.n - f.x.accepted,
+    }));
+  });
+
+  return {
+    onEvent(e: CoapMessage): void {
+      if (e.oscore !== undefined) return;
+      if (e.kind === 'request') {
+        if (e.method === undefined || !writes.has(e.method)) return;
+        const f = findings.observe(serverEndpoint(e.flow));
+        f.proof.add(e);
+        f.x.resources.add(`${e.method} ${e.uriPath ?? '/'}`);
+        findings.report(f);
+      } else if (e.kind === 'response' && e.requestMethod !== undefined && writes.has(e.requestMethod) && e.code[0] === '2') {
+        const f = findings.get(serverEndpoint(e.flow));
+        if (f === undefined) return;
+        f.proof.add(e);
+        f.x.accepted++;
+        findings.report(f);
+      }
+    },
+    tick: (now: number) => findings.tick(now),
+    flush: () => findings.flush(),
+  };
+}
+
+export const detector = defineDetector({
+  id, category, tunables, schema, create,
+  severity: 'medium',
+  usesBaseline: false,
+  subscribes: ['coap.message'],
+  description: 'CoAP write requests (PUT, POST, DELETE, PATCH) without DTLS or OSCORE.',
+  recommendation: 'Protect CoAP with DTLS (coaps, port 5684) or OSCORE, and have servers refuse unprotected writes.',
+  mitre: 'T0855', // Unauthorized Command Message: unauthenticated writes can be forged by anyone on the path
+});

@@ -1,0 +1,35 @@
+// Who is the client and who the server of a flow side, as strings computed once per flow.
+import type { FlowSide } from '../../src/events/types';
+
+export function endpoint(addr: string, port: number): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
+
+/** Address of the side that opened the flow (the client). */
+export function clientAddr(f: FlowSide): string {
+  return f.dir === 'to_server' ? f.src : f.dst;
+}
+
+export function serverAddr(f: FlowSide): string {
+  return f.dir === 'to_server' ? f.dst : f.src;
+}
+
+// Events of one flow direction share one FlowSide, so this is one WeakMap hit per event.
+const servers = new WeakMap<FlowSide, string>();
+
+/** "addr:port" of the server side of a flow. */
+export function serverEndpoint(f: FlowSide): string {
+  let s = servers.get(f);
+  if (s === undefined) {
+    s = f.dir === 'to_server' ? endpoint(f.dst, f.dport) : endpoint(f.src, f.sport);
+    servers.set(f, s);
+  }
+  return s;
+}
+
+/** "client:port -> server:port" (oriented by who opened the flow). */
+export function flowLabel(f: FlowSide): string {
+  return f.dir === 'to_server'
+    ? `${endpoint(f.src, f.sport)} -> ${endpoint(f.dst, f.dport)}`
+    : `${endpoint(f.dst, f.dport)} -> ${endpoint(f.src, f.sport)}`;
+}

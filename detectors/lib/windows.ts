@@ -1,0 +1,218 @@
+// Tumbling windows of per-entity counters, each metric judged against the entity's own
+// robust baseline. Windows are aligned to multiples of their length in capture time, so
+// window starts (and alert ids) do not depend on where a capture begins.
+//
+// The threshold of an entity is computed once when it first shows up in a window; an event
+// then costs one Map lookup and a comparison, and a crossing fires at once (not at window close).
+import type { DetectorContext, Schema } from './detector';
+import { BaselineError, SECOND } from './detector';
+import { Proof } from './proof';
+import { RobustBaseline, robustThreshold, robustZ, round2, type Threshold } from './stats';
+import type { LruEntry, LruTable } from './tables';
+import type { Evidence } from '../../src/alerts/types';
+
+/** Weight of the newest window in the EWMA: about the last ten active windows. */
+export const EWMA_ALPHA = 0.1;
+
+/** Tunables every baseline-windowed detector shares. */
+export type RateTunables = {
+  readonly window: number;
+  readonly z: number;
+  readonly minSamples: number;
+  readonly history: number;
+  readonly maxEntities: number;
+};
+
+export const rateDefaults: RateTunables = { window: 60, z: 6, minSamples: 5, history: 64, maxEntities: 10_000 };
+
+export const rateSchema: Schema<RateTunables> = {
+  window: { type: 'integer', min: 1, max: 86_400, description: 'counting window, seconds of capture time' },
+  z: { type: 'number', min: 1, max: 100, description: 'robust z-score (median/MAD) a window must reach' },
+  minSamples: { type: 'integer', min: 1, max: 1000, description: 'active windows an entity needs before its own baseline is used' },
+  history: { type: 'integer', min: 4, max: 10_000, description: 'window values kept per entity and metric' },
+  maxEntities: { type: 'integer', min: 1, max: 10_000_000, description: 'entities tracked; least recently seen are evicted (counted)' },
+};
+
+export interface WindowOptions {
+  /** Window length, seconds. */
+  readonly window: number;
+  readonly maxEntities: number;
+  /** Judge each entity against its own baseline; without it every metric's threshold is its minCount. */
+  readonly baseline?: Pick<RateTunables, 'z' | 'minSamples' | 'history'>;
+}
+
+export interface Metric {
+  readonly name: string;
+  /** Absolute minimum for a firing. */
+  readonly minCount: number;
+  /** Threshold while the entity has fewer than minSamples windows. */
+  readonly coldThreshold: number;
+}
+
+export class WindowSlot<X> implements LruEntry {
+  lru = 0;
+  live = false;
+  /** Bit i set: metric i crossed its threshold in this window. */
+  fired = 0;
+  readonly counts: number[];
+  readonly thr: Threshold[];
+  readonly proof = new Proof();
+
+  constructor(readonly key: string, m: number, readonly base: RobustBaseline[], public x: X) {
+    this.counts = new Array<number>(m).fill(0);
+    this.thr = [];
+  }
+}
+
+export interface WindowHooks<X> {
+  make(key: string): X;
+  /** The window of a slot closes; `s.fired` tells which metrics crossed (refresh their alerts here). */
+  onClose?(s: WindowSlot<X>, windowStart: number): void;
+}
+
+const NEVER: Threshold = { value: Infinity, centre: null, spread: 0, samples: 0 };
+
+export class EntityWindows<X> {
+  windowStart = 0;
+  windowEnd = -Infinity;
+  readonly table: LruTable<WindowSlot<X>>;
+  private readonly active: WindowSlot<X>[] = [];
+  private readonly len: number;
+
+  constructor(
+    private readonly ctx: DetectorContext,
+    name: string,
+    private readonly t: WindowOptions,
+    readonly metrics: readonly Metric[],
+    private readonly hooks: WindowHooks<X>,
+  ) {
+    this.len = t.window * SECOND;
+    this.table = ctx.lru<WindowSlot<X>>(name, t.maxEntities);
+  }
+
+  /** The entity's slot in the current window; rolls the window first when ts is past its end. */
+  touch(key: string, ts: number): WindowSlot<X> {
+    if (ts >= this.windowEnd) this.roll(ts);
+    let s = this.table.get(key);
+    if (s === undefined) s = this.table.set(key, this.newSlot(key));
+    if (!s.live) this.activate(s);
+    return s;
+  }
+
+  /** Count n for metric m; true exactly when this crosses the metric's threshold. */
+  add(s: WindowSlot<X>, m: number, n: number): boolean {
+    const c = (s.counts[m] += n);
+    if (c < s.thr[m].value || (s.fired & (1 << m)) !== 0) return false;
+    s.fired |= 1 << m;
+    return true;
+  }
+
+  /** Mark metric m fired (for a detector with its own condition); true the first time in the window. */
+  fire(s: WindowSlot<X>, m: number): boolean {
+    if ((s.fired & (1 << m)) !== 0) return false;
+    s.fired |= 1 << m;
+    return true;
+  }
+
+  tick(now: number): void {
+    if (now >= this.windowEnd) this.roll(now);
+  }
+
+  /** Close the current window even though it is not over (end of input). */
+  flush(): void {
+    this.close();
+    this.windowEnd = -Infinity;
+  }
+
+  evidence(s: WindowSlot<X>, m: number, extra?: Record<string, Evidence[string]>): Evidence {
+    const t = s.thr[m];
+    const observed = s.counts[m];
+    if (this.t.baseline === undefined) return { metric: this.metrics[m].name, observed, baseline: null, threshold: t.value, window: this.t.window, ...extra };
+    return {
+      metric: this.metrics[m].name,
+      observed,
+      baseline: t.centre === null ? null : round2(t.centre),
+      threshold: t.value,
+      window: this.t.window,
+      z: robustZ(observed, t),
+      spread: round2(t.spread),
+      samples: t.samples,
+      ...extra,
+    };
+  }
+
+  /** First metric that fired in this window, -1 if none. */
+  firstFired(s: WindowSlot<X>): number {
+    for (let m = 0; m < this.metrics.length; m++) if ((s.fired & (1 << m)) !== 0) return m;
+    return -1;
+  }
+
+  exportJSON(): unknown {
+    if (this.t.baseline === undefined) return null;
+    const entities: [string, unknown[]][] = [];
+    for (const [key, s] of this.table.entries()) {
+      if (s.base.some((b) => b.size > 0)) entities.push([key, s.base.map((b) => b.toJSON())]);
+    }
+    return { window: this.t.window, metrics: this.metrics.map((m) => m.name), entities };
+  }
+
+  importJSON(data: unknown): void {
+    const h = this.t.baseline;
+    if (h === undefined) return;
+    const d = data as { window?: unknown; metrics?: unknown; entities?: unknown };
+    const names = this.metrics.map((m) => m.name).join(',');
+    if (d === null || typeof d !== 'object' || !Array.isArray(d.entities)) throw new BaselineError('not a windowed baseline');
+    if (d.window !== this.t.window) throw new BaselineError(`baseline was learned with ${String(d.window)} s windows, this run uses ${this.t.window} s`);
+    if (!Array.isArray(d.metrics) || d.metrics.join(',') !== names) throw new BaselineError(`baseline metrics ${String(d.metrics)} differ from ${names}`);
+    for (const row of d.entities as unknown[]) {
+      if (!Array.isArray(row) || typeof row[0] !== 'string' || !Array.isArray(row[1])) continue;
+      const key = row[0];
+      const base = this.metrics.map((_, i) => RobustBaseline.fromJSON((row[1] as unknown[])[i], h.history, EWMA_ALPHA));
+      this.table.set(key, new WindowSlot(key, this.metrics.length, base, this.hooks.make(key)));
+    }
+  }
+
+  private newSlot(key: string): WindowSlot<X> {
+    const h = this.t.baseline;
+    const base = h === undefined ? [] : this.metrics.map(() => new RobustBaseline(h.history, EWMA_ALPHA));
+    return new WindowSlot(key, this.metrics.length, base, this.hooks.make(key));
+  }
+
+  private activate(s: WindowSlot<X>): void {
+    s.live = true;
+    const h = this.t.baseline;
+    const learning = this.ctx.learning;
+    for (let m = 0; m < this.metrics.length; m++) {
+      const mt = this.metrics[m];
+      if (h === undefined) s.thr[m] = { value: mt.minCount, centre: null, spread: 0, samples: 0 };
+      else s.thr[m] = learning ? NEVER : robustThreshold(s.base[m], { z: h.z, minCount: mt.minCount, coldThreshold: mt.coldThreshold, minSamples: h.minSamples });
+    }
+    this.active.push(s);
+  }
+
+  private roll(ts: number): void {
+    this.close();
+    this.windowStart = Math.floor(ts / this.len) * this.len;
+    this.windowEnd = this.windowStart + this.len;
+  }
+
+  private close(): void {
+    const ws = this.windowStart;
+    for (const s of this.active) {
+      this.hooks.onClose?.(s, ws);
+      // A window that crossed its threshold does not enter the median: an attack must not become
+      // the baseline. It still moves the EWMA, so a lasting change of rate stops alerting after a while.
+      for (let m = 0; m < s.counts.length; m++) {
+        if (s.base.length > 0) {
+          if ((s.fired & (1 << m)) === 0) s.base[m].add(s.counts[m]);
+          else s.base[m].drift(s.counts[m]);
+        }
+        s.counts[m] = 0;
+      }
+      s.fired = 0;
+      s.live = false;
+      s.proof.reset();
+    }
+    this.active.length = 0;
+  }
+}

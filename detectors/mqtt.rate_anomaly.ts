@@ -1,0 +1,98 @@
+// mqtt.rate_anomaly: a client's, or a topic's, publish rate far above its own baseline.
+// Counted per window of capture time; judged by robust z-score (median/MAD) with an absolute floor.
+import type { MqttPublish } from '../src/events/types';
+import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
+import { clientKey } from './lib/mqtt';
+import { CappedSet } from './lib/tables';
+import { EntityWindows, rateDefaults, rateSchema, type WindowSlot } from './lib/windows';
+
+export const id = 'mqtt.rate_anomaly';
+export const category = 'anomaly';
+
+export const tunables = {
+  ...rateDefaults,
+  minPublishes: 120,
+  coldPublishes: 3000,
+  topicMinPublishes: 120,
+  topicColdPublishes: 3000,
+};
+
+export const schema: Schema<typeof tunables> = {
+  ...rateSchema,
+  minPublishes: { type: 'integer', min: 1, max: 1e9, description: 'PUBLISHes per window a client must reach (absolute floor)' },
+  coldPublishes: { type: 'integer', min: 1, max: 1e9, description: 'PUBLISHes per window for a client without a mature baseline' },
+  topicMinPublishes: { type: 'integer', min: 1, max: 1e9, description: 'PUBLISHes per window a topic must reach (absolute floor)' },
+  topicColdPublishes: { type: 'integer', min: 1, max: 1e9, description: 'PUBLISHes per window for a topic without a mature baseline' },
+};
+
+/** Clients seen publishing to a topic that nears its threshold (null until then). */
+type Publishers = CappedSet | null;
+
+export function create(ctx: DetectorContext, t: typeof tunables) {
+  const raise = (w: EntityWindows<Publishers>, s: WindowSlot<Publishers>, ws: number, topic: boolean): void => {
+    const ev = w.evidence(s, 0, topic ? { publishers: s.x?.values(5) ?? null } : {});
+    ctx.alert({
+      key: `${topic ? 'topic' : 'client'}:${s.key}`,
+      windowStart: ws,
+      entity: { kind: topic ? 'topic' : 'client_id', value: s.key },
+      summary: `${topic ? 'Topic' : 'Client'} ${s.key} published ${s.counts[0]} messages in ${t.window} s, `
+        + (ev.baseline === null ? `above ${ev.threshold} for an entity without a baseline.` : `against a baseline of ${ev.baseline}.`),
+      evidence: ev,
+      proof: s.proof,
+    });
+  };
+  const windows = (name: string, topic: boolean, minCount: number, coldThreshold: number): EntityWindows<Publishers> => {
+    const w: EntityWindows<Publishers> = new EntityWindows<Publishers>(ctx, name, { ...t, baseline: t },
+      [{ name: 'publishes', minCount, coldThreshold }], {
+        make: () => null,
+        onClose(s, ws) {
+          if (s.fired !== 0) raise(w, s, ws, topic);
+          s.x = null;
+        },
+      });
+    return w;
+  };
+  const clients = windows('clients', false, t.minPublishes, t.coldPublishes);
+  const topics = windows('topics', true, t.topicMinPublishes, t.topicColdPublishes);
+
+  return {
+    onEvent(e: MqttPublish): void {
+      // Only what clients send: the broker's deliveries to subscribers are fan-out, not the publisher's rate.
+      if (e.flow.dir !== 'to_server') return;
+      const c = clients.touch(clientKey(e), e.ts);
+      c.proof.add(e);
+      if (clients.add(c, 0, 1)) raise(clients, c, clients.windowStart, false);
+
+      const tp = topics.touch(e.topic, e.ts);
+      tp.proof.add(e);
+      // Publishers are only tracked once a topic gets close to its threshold.
+      if (tp.counts[0] + 1 >= tp.thr[0].value / 2) (tp.x ??= new CappedSet(16)).add(c.key);
+      // A topic flooded by one client that already alerted is that client's alert, not a second one.
+      if (topics.add(tp, 0, 1) && !(c.fired !== 0 && tp.x !== null && tp.x.size === 1)) raise(topics, tp, topics.windowStart, true);
+    },
+    tick(now: number): void {
+      clients.tick(now);
+      topics.tick(now);
+    },
+    flush(): void {
+      clients.flush();
+      topics.flush();
+    },
+    exportBaseline: () => ({ clients: clients.exportJSON(), topics: topics.exportJSON() }),
+    importBaseline(d: unknown): void {
+      const b = d as { clients?: unknown; topics?: unknown };
+      clients.importJSON(b.clients);
+      topics.importJSON(b.topics);
+    },
+  };
+}
+
+export const detector = defineDetector({
+  id, category, tunables, schema, create,
+  severity: 'medium',
+  usesBaseline: true,
+  subscribes: ['mqtt.publish'],
+  description: "A client's or a topic's PUBLISH rate far above its own baseline (robust z-score and an absolute floor).",
+  recommendation: 'Find out what changed on the publishing device (firmware, configuration, compromise); set per-client publish rate limits and message quotas on the broker.',
+  mitre: null, // the cause is open (fault, misconfiguration, flooding); no single technique fits
+});

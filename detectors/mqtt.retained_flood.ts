@@ -1,0 +1,84 @@
+// mqtt.retained_flood: a client storing retained messages far beyond its baseline: retained
+// PUBLISH rate, retained bytes, or new retained topics per window. The broker keeps every
+// retained message until it is replaced, so a flood fills its memory and what subscribers see.
+import type { MqttPublish } from '../src/events/types';
+import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
+import { clientKey } from './lib/mqtt';
+import { CappedSet } from './lib/tables';
+import { EntityWindows, rateDefaults, rateSchema, type WindowSlot } from './lib/windows';
+
+export const id = 'mqtt.retained_flood';
+export const category = 'anomaly';
+
+export const tunables = {
+  ...rateDefaults,
+  minRetained: 100,
+  coldRetained: 1000,
+  minBytes: 1_000_000,
+  coldBytes: 10_000_000,
+  minNewTopics: 50,
+  coldNewTopics: 200,
+  maxTopicsPerClient: 4096,
+};
+
+export const schema: Schema<typeof tunables> = {
+  ...rateSchema,
+  minRetained: { type: 'integer', min: 1, max: 1e9, description: 'retained PUBLISHes per window (absolute floor)' },
+  coldRetained: { type: 'integer', min: 1, max: 1e9, description: 'retained PUBLISHes per window for a client without a mature baseline' },
+  minBytes: { type: 'integer', min: 1, max: 1e12, description: 'retained payload bytes per window (absolute floor)' },
+  coldBytes: { type: 'integer', min: 1, max: 1e12, description: 'retained payload bytes per window for a client without a mature baseline' },
+  minNewTopics: { type: 'integer', min: 1, max: 1e9, description: 'topics the client retains for the first time, per window (absolute floor)' },
+  coldNewTopics: { type: 'integer', min: 1, max: 1e9, description: 'new retained topics per window for a client without a mature baseline' },
+  maxTopicsPerClient: { type: 'integer', min: 1, max: 1e7, description: 'retained topics remembered per client (beyond, every topic counts as new)' },
+};
+
+const METRIC_NAMES = ['retained messages', 'retained bytes', 'new retained topics'];
+
+export function create(ctx: DetectorContext, t: typeof tunables) {
+  const raise = (s: WindowSlot<CappedSet>, ws: number): void => {
+    const m = w.firstFired(s);
+    ctx.alert({
+      key: s.key,
+      windowStart: ws,
+      entity: { kind: 'client_id', value: s.key },
+      summary: `Client ${s.key} sent ${s.counts[0]} retained messages (${s.counts[1]} bytes, ${s.counts[2]} new topics) in ${t.window} s; `
+        + `${METRIC_NAMES[m]} ${s.counts[m]} reached ${s.thr[m].value}.`,
+      evidence: w.evidence(s, m, { retained: s.counts[0], bytes: s.counts[1], newTopics: s.counts[2] }),
+      proof: s.proof,
+      count: s.counts[0],
+    });
+  };
+  const w: EntityWindows<CappedSet> = new EntityWindows<CappedSet>(ctx, 'clients', { ...t, baseline: t }, [
+    { name: 'retained', minCount: t.minRetained, coldThreshold: t.coldRetained },
+    { name: 'bytes', minCount: t.minBytes, coldThreshold: t.coldBytes },
+    { name: 'new_topics', minCount: t.minNewTopics, coldThreshold: t.coldNewTopics },
+  ], { make: () => new CappedSet(t.maxTopicsPerClient), onClose: (s, ws) => s.fired !== 0 && raise(s, ws) });
+
+  return {
+    onEvent(e: MqttPublish): void {
+      if (!e.retain || e.flow.dir !== 'to_server') return;
+      const s = w.touch(clientKey(e), e.ts);
+      s.proof.add(e);
+      const before = s.fired;
+      w.add(s, 0, 1);
+      w.add(s, 1, e.payloadLength);
+      // The topics set is the client's lifetime memory (kept across windows), not per window.
+      if (s.x.add(e.topic)) w.add(s, 2, 1);
+      if (before === 0 && s.fired !== 0) raise(s, w.windowStart);
+    },
+    tick: (now: number) => w.tick(now),
+    flush: () => w.flush(),
+    exportBaseline: () => w.exportJSON(),
+    importBaseline: (d: unknown) => w.importJSON(d),
+  };
+}
+
+export const detector = defineDetector({
+  id, category, tunables, schema, create,
+  severity: 'medium',
+  usesBaseline: true,
+  subscribes: ['mqtt.publish'],
+  description: 'Retained PUBLISH rate, retained bytes or new retained topics of a client far above its baseline.',
+  recommendation: 'Restrict which clients may publish retained messages (broker ACLs, retain_available=false for untrusted clients), cap retained messages and sizes, and clear the flooded topics.',
+  mitre: 'T0814', // Denial of Service: the broker's retained store and every new subscriber are flooded
+});

@@ -1,0 +1,320 @@
+// The detector engine: routes each event to the detectors subscribed to its type, advances the
+// event-time clock (capture time, never the wall clock), and folds what they raise into alerts.
+// Hot path: one Map lookup per event plus the subscribed detectors; nothing is allocated here.
+import type { Alert, AlertSink, AlertSpec } from './types';
+import { AlertBook, type AlertSource, type BookStats } from './suppression';
+import { validateConfig, type ResolvedConfig } from './config';
+import { BASELINE_FORMAT, BASELINE_VERSION, parseBaseline, type BaselineFile } from './baseline-file';
+import { DETECTORS } from '../../detectors';
+import {
+  BaselineError, SECOND,
+  type AnyDetector, type DetectorContext, type DetectorInstance, type InputEvent, type TunableValue,
+} from '../../detectors/lib/detector';
+import { BoundedMap, LruTable, type LruEntry, type TableClock, type TableStats } from '../../detectors/lib/tables';
+
+export type EngineMode = 'detect' | 'learn';
+
+export interface EngineOptions {
+  /** 'learn' accumulates baselines and raises nothing. Default 'detect'. */
+  readonly mode?: EngineMode;
+  /** A raw config object (validated here) or the result of loadConfig/validateConfig. */
+  readonly config?: unknown;
+  /** A baseline from a learn run (parsed object, as JSON.parse gives it). */
+  readonly baseline?: unknown;
+  readonly onAlert?: AlertSink;
+  /** Detectors to run; default: the registry in detectors/index.ts. */
+  readonly detectors?: readonly AnyDetector[];
+}
+
+export interface DetectorStats {
+  readonly alerts: number;
+  readonly updates: number;
+  readonly droppedLearning: number;
+  readonly errors: number;
+  readonly lastError?: string;
+  readonly counters: Record<string, number>;
+  readonly tables: Record<string, TableStats>;
+}
+
+export interface EngineStats {
+  readonly mode: EngineMode;
+  readonly events: number;
+  /** Events no detector subscribes to. */
+  readonly unrouted: number;
+  readonly firstTs: number;
+  readonly lastTs: number;
+  readonly learningEnd: number | null;
+  readonly baselineLoaded: boolean;
+  readonly baselineWarnings: readonly string[];
+  readonly alerts: BookStats;
+  readonly detectors: Record<string, DetectorStats>;
+}
+
+export interface Engine {
+  onEvent(e: InputEvent): void;
+  /** End of input at capture time endTs (µs; default the last event's): closes open windows. */
+  flush(endTs?: number): void;
+  /** Alerts raised so far, in order of creation, with their latest state. */
+  alerts(): Alert[];
+  exportBaseline(): BaselineFile;
+  stats(): EngineStats;
+  /** Ids of the detectors running, in routing order. */
+  readonly detectors: readonly string[];
+}
+
+const TICK = SECOND;
+const SWEEP = 60 * SECOND;
+
+interface Slot {
+  readonly mod: AnyDetector;
+  readonly tunables: Readonly<Record<string, TunableValue>>;
+  readonly src: AlertSource;
+  inst: DetectorInstance<InputEvent>;
+  readonly tables: Map<string, { stats(): TableStats }>;
+  readonly counters: Record<string, number>;
+  alerts: number;
+  updates: number;
+  droppedLearning: number;
+  errors: number;
+  lastError?: string;
+}
+
+class Ctx implements DetectorContext {
+  constructor(private readonly eng: EngineImpl, private readonly slot: Slot) {}
+
+  get id(): string {
+    return this.slot.mod.id;
+  }
+  get now(): number {
+    return this.eng.now;
+  }
+  get startTs(): number {
+    return this.eng.startTs;
+  }
+  get learningEnd(): number {
+    return this.eng.learningEnd;
+  }
+  get learning(): boolean {
+    return this.eng.now < this.eng.learningEnd;
+  }
+  get baselineLoaded(): boolean {
+    return this.eng.baselineLoaded;
+  }
+  alert(spec: AlertSpec): void {
+    this.eng.raise(this.slot, spec);
+  }
+  lru<V extends LruEntry>(name: string, max: number): LruTable<V> {
+    const t = new LruTable<V>(max, this.eng.clock);
+    this.slot.tables.set(uniqueName(this.slot.tables, name), t);
+    return t;
+  }
+  bounded<K, V>(name: string, max: number): BoundedMap<K, V> {
+    const t = new BoundedMap<K, V>(max);
+    this.slot.tables.set(uniqueName(this.slot.tables, name), t);
+    return t;
+  }
+  count(name: string, n = 1): void {
+    this.slot.counters[name] = (this.slot.counters[name] ?? 0) + n;
+  }
+}
+
+function uniqueName(m: Map<string, unknown>, name: string): string {
+  let n = name;
+  for (let i = 2; m.has(n); i++) n = `${name}#${i}`;
+  return n;
+}
+
+class EngineImpl implements Engine {
+  now = 0;
+  startTs = 0;
+  learningEnd = Infinity;
+  baselineLoaded = false;
+  readonly clock: TableClock = { gen: 0 };
+  readonly detectors: readonly string[];
+  private started = false;
+  private nextTick = 0;
+  private nextSweep = 0;
+  private events = 0;
+  private unrouted = 0;
+  private readonly slots: Slot[] = [];
+  private readonly ticking: Slot[] = [];
+  private readonly routes = new Map<string, Slot[]>();
+  private readonly book: AlertBook;
+  private readonly cfg: ResolvedConfig;
+  private readonly warnings: string[] = [];
+
+  constructor(readonly mode: EngineMode, opts: EngineOptions) {
+    const mods = opts.detectors ?? DETECTORS;
+    this.cfg = validateConfig(opts.config, mods);
+    this.book = new AlertBook(opts.onAlert, this.cfg.engine.maxAlerts);
+    for (const mod of mods) {
+      const ds = this.cfg.detectors.get(mod.id);
+      if (ds === undefined || !ds.enabled) continue;
+      const slot: Slot = {
+        mod,
+        tunables: ds.tunables,
+        src: {
+          id: mod.id, category: mod.category, severity: mod.severity, recommendation: mod.recommendation, mitre: mod.mitre,
+          suppressUs: mod.category === 'posture' ? Infinity : ds.suppress * SECOND,
+        },
+        inst: undefined as unknown as DetectorInstance<InputEvent>,
+        tables: new Map(),
+        counters: {},
+        alerts: 0, updates: 0, droppedLearning: 0, errors: 0,
+      };
+      slot.inst = mod.create(new Ctx(this, slot), ds.tunables);
+      this.slots.push(slot);
+      if (slot.inst.tick !== undefined) this.ticking.push(slot);
+      for (const type of mod.subscribes as readonly string[]) {
+        const list = this.routes.get(type);
+        if (list === undefined) this.routes.set(type, [slot]);
+        else list.push(slot);
+      }
+    }
+    this.detectors = this.slots.map((s) => s.mod.id);
+    if (opts.baseline !== undefined && opts.baseline !== null) this.importBaseline(parseBaseline(opts.baseline));
+  }
+
+  onEvent(e: InputEvent): void {
+    const ts = e.ts;
+    if (!this.started) this.start(ts);
+    if (ts > this.now) {
+      this.now = ts;
+      if (ts >= this.nextTick) this.tick(ts);
+    }
+    this.events++;
+    const list = this.routes.get(e.type);
+    if (list === undefined) {
+      this.unrouted++;
+      return;
+    }
+    for (let i = 0; i < list.length; i++) {
+      try {
+        list[i].inst.onEvent(e);
+      } catch (err) {
+        this.failed(list[i], err);
+      }
+    }
+  }
+
+  flush(endTs?: number): void {
+    if (!this.started) return;
+    if (endTs !== undefined && endTs > this.now) this.now = endTs;
+    this.tick(this.now);
+    for (const s of this.slots) {
+      try {
+        s.inst.flush?.(this.now);
+      } catch (err) {
+        this.failed(s, err);
+      }
+    }
+    this.book.sweep(this.now);
+  }
+
+  alerts(): Alert[] {
+    return this.book.alerts();
+  }
+
+  raise(slot: Slot, spec: AlertSpec): void {
+    // Detectors that judge against baselines stay quiet until the baselines are built.
+    if (this.mode === 'learn' || (slot.mod.usesBaseline && this.now < this.learningEnd)) {
+      slot.droppedLearning++;
+      return;
+    }
+    if (this.book.raise(slot.src, spec, this.now) === 'new') slot.alerts++;
+    else slot.updates++;
+  }
+
+  exportBaseline(): BaselineFile {
+    const detectors: Record<string, { tunables: Readonly<Record<string, TunableValue>>; state: unknown }> = {};
+    for (const s of this.slots) {
+      if (s.inst.exportBaseline === undefined) continue;
+      detectors[s.mod.id] = { tunables: s.tunables, state: s.inst.exportBaseline() };
+    }
+    return {
+      format: BASELINE_FORMAT,
+      version: BASELINE_VERSION,
+      capture: { firstTs: this.startTs, lastTs: this.now, events: this.events },
+      detectors,
+    };
+  }
+
+  stats(): EngineStats {
+    const detectors: Record<string, DetectorStats> = {};
+    for (const s of this.slots) {
+      const tables: Record<string, TableStats> = {};
+      for (const [name, t] of s.tables) tables[name] = t.stats();
+      detectors[s.mod.id] = {
+        alerts: s.alerts, updates: s.updates, droppedLearning: s.droppedLearning, errors: s.errors,
+        ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+        counters: { ...s.counters }, tables,
+      };
+    }
+    return {
+      mode: this.mode,
+      events: this.events,
+      unrouted: this.unrouted,
+      firstTs: this.startTs,
+      lastTs: this.now,
+      learningEnd: Number.isFinite(this.learningEnd) ? this.learningEnd : null,
+      baselineLoaded: this.baselineLoaded,
+      baselineWarnings: this.warnings.slice(),
+      alerts: this.book.stats(),
+      detectors,
+    };
+  }
+
+  private start(ts: number): void {
+    this.started = true;
+    this.startTs = ts;
+    this.now = ts;
+    const e = this.cfg.engine;
+    const period = this.baselineLoaded && !e.learningPeriodSet ? 0 : e.learningPeriod;
+    this.learningEnd = this.mode === 'learn' ? Infinity : ts + period * SECOND;
+    this.tick(ts);
+  }
+
+  private tick(now: number): void {
+    this.clock.gen++;
+    this.nextTick = (Math.floor(now / TICK) + 1) * TICK;
+    for (const s of this.ticking) {
+      try {
+        s.inst.tick!(now);
+      } catch (err) {
+        this.failed(s, err);
+      }
+    }
+    if (now >= this.nextSweep) {
+      this.book.sweep(now);
+      this.nextSweep = now + SWEEP;
+    }
+  }
+
+  private importBaseline(b: BaselineFile): void {
+    this.baselineLoaded = true;
+    for (const [id, entry] of Object.entries(b.detectors)) {
+      const s = this.slots.find((x) => x.mod.id === id);
+      if (s === undefined) {
+        this.warnings.push(`${id}: in the baseline but not running; ignored`);
+        continue;
+      }
+      if (s.inst.importBaseline === undefined) continue;
+      try {
+        s.inst.importBaseline(entry.state);
+      } catch (err) {
+        if (!(err instanceof BaselineError)) throw err;
+        this.warnings.push(`${id}: baseline not loaded: ${err.message}`);
+      }
+    }
+  }
+
+  private failed(s: Slot, err: unknown): void {
+    // A detector bug must not take the pipeline down; it is counted and shown in stats.
+    s.errors++;
+    s.lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  }
+}
+
+export function createEngine(opts: EngineOptions = {}): Engine {
+  return new EngineImpl(opts.mode ?? 'detect', opts);
+}
