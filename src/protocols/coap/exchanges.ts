@@ -15,8 +15,12 @@ export interface CoapStats {
   messages: number;
   /** Messages that did not parse (one anomaly each). */
   malformed: number;
+  /** Request messages seen, retransmissions included. */
   requests: number;
-  /** Request retransmissions (same message ID and token as a pending request; RFC 7252 4.2). */
+  /**
+   * Retransmissions (RFC 7252 4.2, 4.5): requests with the message ID and token of a pending request,
+   * responses with the sender, message ID and token of a recent response (paired like the original).
+   */
   retransmissions: number;
   responses: number;
   matched: number;

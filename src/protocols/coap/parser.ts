@@ -120,6 +120,31 @@ export function coapCodeString(codeByte: number): string {
   return CODE_STRINGS[codeByte & 0xff];
 }
 
+// ---------------------------------------------------------------- byte-to-string helpers
+// Short values dominate (tokens of 1-8 bytes, path segments of a few characters), and for them a
+// table or char loop beats the fixed cost of Buffer#toString.
+
+const HEX_BYTES: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+function hexOf(buf: Buffer, start: number, end: number): string {
+  if (end - start > 16) return buf.toString('hex', start, end);
+  let out = '';
+  for (let i = start; i < end; i++) out += HEX_BYTES[buf[i]];
+  return out;
+}
+
+/** UTF-8 text (RFC 7252 3.2 "string"), with a fast path for short ASCII. */
+function textOf(buf: Buffer, start: number, end: number): string {
+  if (end - start > 32) return buf.toString('utf8', start, end);
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c >= 0x80) return buf.toString('utf8', start, end);
+    out += String.fromCharCode(c);
+  }
+  return out;
+}
+
 /** Block size of an SZX exponent (RFC 7959 section 2.2); SZX 7 is reserved over UDP, BERT (1024) over TCP (RFC 8323 section 6). */
 function blockSize(szx: number, reliable: boolean): number {
   if (szx < 7) return 16 << szx;
@@ -132,6 +157,7 @@ function fail(anomaly: CoapAnomalyCode, detail: string): CoapDecodeError {
   return Object.freeze({ ok: false, anomaly, detail });
 }
 
+const E_BOUNDS = fail('coap.malformed', 'offset or length outside the buffer');
 const E_SHORT = fail('coap.malformed', 'shorter than the 4-byte header (RFC 7252 section 3)');
 const E_VERSION = [0, 1, 2, 3].map((v) => fail('coap.bad_version', `version ${v}, expected 1 (RFC 7252 section 3)`));
 const E_TKL = fail('coap.malformed', 'token length 9-15 is reserved (RFC 7252 section 3)');
@@ -201,14 +227,14 @@ function decodeOscore(buf: Buffer, p: number, len: number): CoapOscore {
   const end = p + len;
   const flags = buf[p++];
   const n = flags & 0x07;
-  if (n > 0) out.partialIv = buf.toString('hex', p, p + n);
+  if (n > 0) out.partialIv = hexOf(buf, p, p + n);
   p += n;
   if ((flags & 0x10) !== 0) {
     const s = buf[p++];
-    out.kidContext = buf.toString('hex', p, p + s);
+    out.kidContext = hexOf(buf, p, p + s);
     p += s;
   }
-  if ((flags & 0x08) !== 0) out.kid = buf.toString('hex', p, end);
+  if ((flags & 0x08) !== 0) out.kid = hexOf(buf, p, end);
   return out;
 }
 
@@ -220,6 +246,8 @@ function decodeBody(
   msgType: CoapMsgType, codeByte: number, messageId: number, token: string, reliable: boolean,
 ): CoapDecodeResult {
   const cls = codeByte >>> 5;
+  // RFC 7252 12.1: 0.01-0.31 requests, 2.00-5.31 the response registry (3.xx unassigned but in
+  // range), 1.xx/6.xx/7.xx reserved; RFC 8323 5 gives 7.xx to signals on reliable transports.
   const kind: CoapKind = codeByte === 0 ? 'empty'
     : cls === 0 ? 'request'
     : cls >= 2 && cls <= 5 ? 'response'
@@ -266,16 +294,16 @@ function decodeBody(
     switch (def.format) {
       case 'uint':
         // uint values longer than 6 bytes cannot be held exactly in a number: kept as hex.
-        value = olen <= 6 ? readUint(buf, p, olen) : buf.toString('hex', p, p + olen);
+        value = olen <= 6 ? readUint(buf, p, olen) : hexOf(buf, p, p + olen);
         break;
       case 'string':
-        value = buf.toString('utf8', p, p + olen);
+        value = textOf(buf, p, p + olen);
         break;
       case 'empty':
-        value = olen === 0 ? '' : buf.toString('hex', p, p + olen);
+        value = olen === 0 ? '' : hexOf(buf, p, p + olen);
         break;
       default:
-        value = buf.toString('hex', p, p + olen);
+        value = hexOf(buf, p, p + olen);
     }
     options.push({ number: num, name: def.name, value });
 
@@ -334,6 +362,7 @@ function decodeBody(
  * uriPath is set for requests ('/' when no Uri-Path) and for other messages only when they carry Uri-Path.
  */
 export function parseCoap(buf: Buffer, off = 0, len = buf.length - off): CoapDecodeResult {
+  if (off < 0 || len < 0 || off + len > buf.length) return E_BOUNDS;
   if (len < 4) return E_SHORT;
   const b0 = buf[off];
   const version = b0 >>> 6;
@@ -346,7 +375,7 @@ export function parseCoap(buf: Buffer, off = 0, len = buf.length - off): CoapDec
   const tokenOff = off + 4;
   if (tokenOff + tkl > end) return E_TOKEN;
   if (codeByte === 0 && len !== 4) return E_EMPTY;
-  const token = tkl === 0 ? '' : buf.toString('hex', tokenOff, tokenOff + tkl);
+  const token = tkl === 0 ? '' : hexOf(buf, tokenOff, tokenOff + tkl);
   const messageId = (buf[off + 2] << 8) | buf[off + 3];
   return decodeBody(buf, tokenOff + tkl, end, len, MSG_TYPES[(b0 >>> 4) & 3], codeByte, messageId, token, false);
 }
@@ -386,6 +415,7 @@ export function coapTcpFrameLength(buf: Buffer, off: number, len: number): numbe
  * Code class 7 is a signal (RFC 8323 section 5); SZX 7 in Block options is BERT (section 6).
  */
 export function parseCoapTcp(buf: Buffer, off: number, len: number): CoapDecodeResult {
+  if (off < 0 || len < 0 || off + len > buf.length) return E_BOUNDS;
   if (len < 2) return E_SHORT;
   const b0 = buf[off];
   const tkl = b0 & 0x0f;
@@ -396,7 +426,7 @@ export function parseCoapTcp(buf: Buffer, off: number, len: number): CoapDecodeR
   if (p + 1 + tkl > end) return E_TOKEN;
   const codeByte = buf[p];
   const tokenOff = p + 1;
-  const token = tkl === 0 ? '' : buf.toString('hex', tokenOff, tokenOff + tkl);
+  const token = tkl === 0 ? '' : hexOf(buf, tokenOff, tokenOff + tkl);
   return decodeBody(buf, tokenOff + tkl, end, len, 'CON', codeByte, 0, token, true);
 }
 

@@ -365,3 +365,15 @@ describe('looksLikeCoap (content check for the classifier)', () => {
     expect(looksLikeCoap(b, 2, 100, false)).toBe(false);
   });
 });
+
+describe('caller errors', () => {
+  it('an offset or length outside the buffer is coap.malformed, not a throw or a read past the end', () => {
+    const b = hex('40 01 00 01');
+    for (const [off, len] of [[0, 5], [2, 4], [-1, 4], [0, -1]]) {
+      const r = parseCoap(b, off, len);
+      expect(r.ok === false && r.anomaly).toBe('coap.malformed');
+      const t = parseCoapTcp(b, off, len);
+      expect(t.ok === false && t.anomaly).toBe('coap.malformed');
+    }
+  });
+});
