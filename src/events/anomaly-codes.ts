@@ -31,6 +31,20 @@ export const ANOMALY_CODES = {
   'ip.bad_header': 'an IP header is inconsistent (length, version)',
   'ip.fragment_overlap': 'IPv4 fragments overlap',
   'ip.fragment_timeout': 'an IPv4 datagram was never completed (fragments expired or evicted)',
+  // TLS, DTLS, WebSocket (issue 5)
+  'tls.malformed': 'a TLS record or handshake message does not parse; that direction is no longer decoded',
+  'tls.truncated': 'the stream ended, or bytes were lost, inside a TLS record or handshake message',
+  'tls.oversized': 'a TLS handshake message is larger than the configured maximum; it was skipped',
+  'tls.bad_certificate': 'a certificate in a TLS Certificate message is not parseable DER X.509',
+  'dtls.malformed': 'a DTLS record or handshake message does not parse; the rest of the datagram was skipped',
+  'dtls.bad_fragment': 'a DTLS handshake fragment contradicts earlier fragments or runs past its message (RFC 6347 4.2.3)',
+  'dtls.oversized': 'a fragmented DTLS handshake message exceeds the reassembly bounds; it was dropped',
+  'websocket.malformed': 'the HTTP Upgrade exchange or a WebSocket frame header does not parse',
+  'websocket.bad_upgrade': 'the Upgrade was refused or its 101 answer is inconsistent (Sec-WebSocket-Accept, subprotocol)',
+  'websocket.protocol_error': 'a frame breaks RFC 6455 (masking direction, reserved bits or opcodes, control frame or fragmentation rules) or MQTT-over-WebSocket framing [MQTT-6.0.0-1]',
+  'websocket.oversized': 'the HTTP Upgrade headers are larger than the configured maximum',
+  'websocket.truncated': 'the stream ended, or bytes were lost, inside a WebSocket frame',
+  'websocket.unsupported': 'frames compressed with permessage-deflate (RFC 7692) are not decoded',
 } as const;
 
 export type AnomalyCode = keyof typeof ANOMALY_CODES;
