@@ -34,8 +34,8 @@ export const schema: Schema<typeof tunables> = {
 
 const METRICS = ['MQTT CONNECTs', 'new TCP connections', 'half-open handshakes'];
 
-/** Attempts per source within the window, for naming the top sources. */
-type Sources = Map<string, number>;
+/** Per source, events of each metric within the window, for naming the top sources. */
+type Sources = Map<string, number[]>;
 const MAX_SOURCES = 1000;
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
@@ -43,7 +43,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   const brokers = new CappedSet(4096);
   const raise = (s: WindowSlot<Sources>, ws: number): void => {
     const m = w.firstFired(s);
-    const top = [...s.x].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5).map(([a, n]) => `${a} (${n})`);
+    const top = [...s.x].filter(([, n]) => n[m] > 0).sort((a, b) => b[1][m] - a[1][m] || (a[0] < b[0] ? -1 : 1)).slice(0, 5).map(([a, n]) => `${a} (${n[m]})`);
     ctx.alert({
       key: s.key,
       windowStart: ws,
@@ -72,9 +72,9 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     const s = w.touch(server, e.ts);
     s.proof.add(e);
     const src = clientAddr(flow);
-    const n = s.x.get(src);
-    if (n !== undefined) s.x.set(src, n + 1);
-    else if (s.x.size < MAX_SOURCES) s.x.set(src, 1);
+    let n = s.x.get(src);
+    if (n === undefined && s.x.size < MAX_SOURCES) s.x.set(src, (n = [0, 0, 0]));
+    if (n !== undefined) n[m]++;
     if (w.add(s, m, 1) && s.fired === 1 << m) raise(s, w.windowStart);
   };
 

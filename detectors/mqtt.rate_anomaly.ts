@@ -25,12 +25,12 @@ export const schema: Schema<typeof tunables> = {
   topicColdPublishes: { type: 'integer', min: 1, max: 1e9, description: 'PUBLISHes per window for a topic without a mature baseline' },
 };
 
-/** Clients seen publishing to a topic that nears its threshold (null until then). */
-type Publishers = CappedSet | null;
+/** Clients publishing to a topic that nears its threshold (null until then); covered: reported as its client's alert. */
+type Publishers = { readonly clients: CappedSet; covered: boolean } | null;
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const raise = (w: EntityWindows<Publishers>, s: WindowSlot<Publishers>, ws: number, topic: boolean): void => {
-    const ev = w.evidence(s, 0, topic ? { publishers: s.x?.values(5) ?? null } : {});
+    const ev = w.evidence(s, 0, topic ? { publishers: s.x?.clients.values(5).sort() ?? null } : {});
     ctx.alert({
       key: `${topic ? 'topic' : 'client'}:${s.key}`,
       windowStart: ws,
@@ -46,7 +46,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       [{ name: 'publishes', minCount, coldThreshold }], {
         make: () => null,
         onClose(s, ws) {
-          if (s.fired !== 0) raise(w, s, ws, topic);
+          if (s.fired !== 0 && s.x?.covered !== true) raise(w, s, ws, topic);
           s.x = null;
         },
       });
@@ -66,9 +66,12 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       const tp = topics.touch(e.topic, e.ts);
       tp.proof.add(e);
       // Publishers are only tracked once a topic gets close to its threshold.
-      if (tp.counts[0] + 1 >= tp.thr[0].value / 2) (tp.x ??= new CappedSet(16)).add(c.key);
-      // A topic flooded by one client that already alerted is that client's alert, not a second one.
-      if (topics.add(tp, 0, 1) && !(c.fired !== 0 && tp.x !== null && tp.x.size === 1)) raise(topics, tp, topics.windowStart, true);
+      if (tp.counts[0] + 1 >= tp.thr[0].value / 2) (tp.x ??= { clients: new CappedSet(16), covered: false }).clients.add(c.key);
+      if (topics.add(tp, 0, 1)) {
+        // A topic flooded by one client that already alerted is that client's alert, not a second one.
+        if (c.fired !== 0 && tp.x !== null && tp.x.clients.size === 1) tp.x.covered = true;
+        else raise(topics, tp, topics.windowStart, true);
+      }
     },
     tick(now: number): void {
       clients.tick(now);

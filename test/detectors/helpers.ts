@@ -1,0 +1,173 @@
+// Event builders and a runner for detector tests: hand-built events, capture time as the clock.
+import { createHash } from 'node:crypto';
+import type {
+  AnomalyEvent, CoapMessage, FlowEnd, FlowSide, FlowStart, MqttConnack, MqttConnect, MqttDisconnect,
+  MqttPublish, MqttSubscribe,
+} from '../../src/events/types';
+import type { Alert, AlertKind } from '../../src/alerts/types';
+import { createEngine, type Engine, type EngineMode } from '../../src/alerts/engine';
+import type { AnyDetector, InputEvent } from '../../detectors/lib/detector';
+import type { DtlsPskIdentity, TlsCertificate, TlsServerHello } from '../../detectors/lib/tls-inputs';
+
+/** 2023-11-14T00:00:00Z in µs: a multiple of a day, so minute, hour and day windows start here. */
+export const T0 = 1_699_920_000_000_000;
+/** Capture time `s` seconds after T0. */
+export const at = (s: number): number => T0 + Math.round(s * 1_000_000);
+
+let frameNo = 0;
+let flowNo = 0;
+const nextFrame = (): number => ++frameNo;
+
+/** Both sides of one flow: up = client -> server (to_server), down = server -> client. */
+export interface Flow {
+  readonly up: FlowSide;
+  readonly down: FlowSide;
+}
+
+export function flow(client: string, server: string, opts: { cport?: number; sport?: number; proto?: 'tcp' | 'udp' } = {}): Flow {
+  const id = ++flowNo;
+  const cport = opts.cport ?? 40_000 + id;
+  const sport = opts.sport ?? 1883;
+  const proto = opts.proto ?? 'tcp';
+  const communityId = `1:${createHash('sha1').update(`${client}:${cport}-${server}:${sport}/${proto}`).digest('base64')}`;
+  const base = { proto, communityId, flowId: id, sensor: 'test' };
+  return {
+    up: { ...base, src: client, sport: cport, dst: server, dport: sport, dir: 'to_server' } as FlowSide,
+    down: { ...base, src: server, sport, dst: client, dport: cport, dir: 'to_client' } as FlowSide,
+  };
+}
+
+export const coapFlow = (client: string, server: string, cport?: number): Flow => flow(client, server, { cport, sport: 5683, proto: 'udp' });
+
+interface Session {
+  clientId?: string;
+  username?: string | null;
+  version?: number;
+}
+
+const mqttBase = (side: FlowSide, t: number, s: Session) => ({
+  ts: t, frame: nextFrame(), flow: side, version: s.version ?? 4, clientId: s.clientId ?? '', username: s.username ?? null, length: 20,
+});
+
+export const hmacOf = (password: string): string => createHash('sha256').update(`k:${password}`).digest('hex');
+
+export function connect(f: Flow, t: number, s: Session & { password?: string | null; will?: null } = {}): MqttConnect {
+  const pw = s.password ?? null;
+  return {
+    ...mqttBase(f.up, t, s), type: 'mqtt.connect', protocolName: 'MQTT', protocolVersion: s.version ?? 4, cleanStart: true, keepAlive: 60,
+    password: { present: pw !== null, length: pw?.length ?? 0, hmac: pw === null ? '' : hmacOf(pw) }, will: null,
+  };
+}
+
+export function connack(f: Flow, t: number, returnCode: number, s: Session = {}): MqttConnack {
+  return { ...mqttBase(f.down, t, s), type: 'mqtt.connack', sessionPresent: false, returnCode };
+}
+
+export function publish(f: Flow, t: number, topic: string, s: Session & { retain?: boolean; payloadLength?: number; down?: boolean } = {}): MqttPublish {
+  return {
+    ...mqttBase(s.down === true ? f.down : f.up, t, s), type: 'mqtt.publish', topic, qos: 0, retain: s.retain ?? false, dup: false,
+    payloadLength: s.payloadLength ?? 8,
+  };
+}
+
+export function subscribe(f: Flow, t: number, filters: readonly string[], s: Session = {}): MqttSubscribe {
+  return { ...mqttBase(f.up, t, s), type: 'mqtt.subscribe', messageId: 1, subscriptions: filters.map((topic) => ({ topic, qos: 0 })) };
+}
+
+export function disconnect(f: Flow, t: number, s: Session = {}): MqttDisconnect {
+  return { ...mqttBase(f.up, t, s), type: 'mqtt.disconnect' };
+}
+
+export function flowStart(f: Flow, t: number, midstream = false): FlowStart {
+  return { type: 'flow.start', ts: t, frame: nextFrame(), flow: f.up, midstream };
+}
+
+export function flowEnd(f: Flow, t: number, tcpState = 'S1', reason: FlowEnd['reason'] = 'fin'): FlowEnd {
+  return {
+    type: 'flow.end', ts: t, frame: nextFrame(), flow: f.up, reason, app: '', firstTs: t, packetsToServer: 1, packetsToClient: 0,
+    bytesToServer: 60, bytesToClient: 0, tcpState,
+  };
+}
+
+export function anomaly(f: Flow, t: number, code: string): AnomalyEvent {
+  return { type: 'anomaly', ts: t, frame: nextFrame(), flow: f.up, code, layer: code.split('.')[0], detail: code };
+}
+
+const METHODS: Record<string, string> = { GET: '0.01', POST: '0.02', PUT: '0.03', DELETE: '0.04' };
+
+export function coapRequest(f: Flow, t: number, method: string, path: string, o: { length?: number; oscore?: boolean } = {}): CoapMessage {
+  return {
+    type: 'coap.message', ts: t, frame: nextFrame(), flow: f.up, version: 1, msgType: 'CON', code: METHODS[method] ?? '0.05', kind: 'request',
+    method, messageId: frameNo, token: 'ab', options: [], uriPath: path, payloadLength: 0, length: o.length ?? 20,
+    ...(o.oscore === true ? { oscore: { kid: '01' } } : {}),
+  };
+}
+
+export function coapResponse(f: Flow, t: number, code: string, o: { length?: number; matched?: boolean; requestMethod?: string; requestPath?: string; observe?: number; msgType?: CoapMessage['msgType'] } = {}): CoapMessage {
+  return {
+    type: 'coap.message', ts: t, frame: nextFrame(), flow: f.down, version: 1, msgType: o.msgType ?? 'ACK', code, kind: 'response',
+    messageId: frameNo, token: 'ab', options: [], payloadLength: 0, length: o.length ?? 30, matched: o.matched ?? true,
+    ...(o.requestMethod !== undefined ? { requestMethod: o.requestMethod, requestPath: o.requestPath ?? '/' } : {}),
+    ...(o.observe !== undefined ? { observe: o.observe } : {}),
+  };
+}
+
+export function coapReset(f: Flow, t: number, toClient = true): CoapMessage {
+  return {
+    type: 'coap.message', ts: t, frame: nextFrame(), flow: toClient ? f.down : f.up, version: 1, msgType: 'RST', code: '0.00', kind: 'empty',
+    messageId: frameNo, token: '', options: [], payloadLength: 0, length: 4,
+  };
+}
+
+export function serverHello(f: Flow, t: number, version: string | number, certificateRequested?: boolean, type: TlsServerHello['type'] = 'tls.server_hello'): TlsServerHello {
+  return { type, ts: t, frame: nextFrame(), flow: f.down, version, ...(certificateRequested !== undefined ? { certificateRequested } : {}) };
+}
+
+export function certificate(f: Flow, t: number, o: Partial<Omit<TlsCertificate, 'type' | 'ts' | 'frame' | 'flow'>> & { fromClient?: boolean } = {}): TlsCertificate {
+  return {
+    type: 'tls.certificate', ts: t, frame: nextFrame(), flow: o.fromClient === true ? f.up : f.down, chainIndex: o.chainIndex ?? 0,
+    subject: o.subject ?? 'CN=broker.plant.local', issuer: o.issuer ?? 'CN=Plant CA', notBefore: o.notBefore ?? '2023-01-01T00:00:00Z',
+    notAfter: o.notAfter ?? '2024-06-01T00:00:00Z', selfSigned: o.selfSigned ?? false, sha256: o.sha256 ?? 'aa'.repeat(32),
+  };
+}
+
+export function pskIdentity(f: Flow, t: number, identity: string): DtlsPskIdentity {
+  return { type: 'dtls.psk_identity', ts: t, frame: nextFrame(), flow: f.up, identity };
+}
+
+/** `n` events spread evenly over [from, from + seconds). */
+export function spread<E>(n: number, from: number, seconds: number, make: (t: number, i: number) => E): E[] {
+  return Array.from({ length: n }, (_, i) => make(at(from + (seconds * i) / n), i));
+}
+
+export interface RunOptions {
+  tunables?: Record<string, unknown>;
+  learningPeriod?: number;
+  mode?: EngineMode;
+  baseline?: unknown;
+  /** flush at this capture time (µs); default: after the last event. */
+  end?: number;
+  config?: Record<string, unknown>;
+}
+
+export interface Run {
+  alerts: Alert[];
+  log: [AlertKind, Alert][];
+  engine: Engine;
+}
+
+/** Run one detector over events (sorted by time, stably) and flush. */
+export function run(det: AnyDetector, events: readonly InputEvent[], o: RunOptions = {}): Run {
+  const log: [AlertKind, Alert][] = [];
+  const engine = createEngine({
+    mode: o.mode ?? 'detect',
+    detectors: [det],
+    baseline: o.baseline,
+    config: { learningPeriod: o.learningPeriod ?? 0, ...o.config, detectors: { [det.id]: o.tunables ?? {} } },
+    onAlert: (a, kind) => log.push([kind, a]),
+  });
+  const sorted = events.slice().sort((a, b) => a.ts - b.ts);
+  for (const e of sorted) engine.onEvent(e);
+  engine.flush(o.end ?? (sorted.length > 0 ? sorted[sorted.length - 1].ts : T0));
+  return { alerts: engine.alerts(), log, engine };
+}
