@@ -16,6 +16,8 @@ export const ANOMALY_CODES = {
   'mqtt.invalid_property': 'an MQTT 5 property is unknown, duplicated, or not allowed in this packet',
   'mqtt.unknown_topic_alias': 'a PUBLISH uses a topic alias that was never set on this connection',
   'mqtt.desync': 'the stream no longer frames as MQTT; decoding resumed at the next plausible packet',
+  'mqtt.invalid_reason_code': 'a return/reason code that is not defined for this packet type and protocol version',
+  'mqtt.state_limit': 'a per-connection bound was reached (topic aliases); what exceeded it was not kept',
   // CoAP
   'coap.malformed': 'a CoAP message does not parse (header, token length, options)',
   'coap.bad_option': 'an option with reserved delta/length nibble 15 or running past the message',
