@@ -1,5 +1,5 @@
-// mqtt.client_id_takeover: a client id connecting from a second address while its session from
-// the first is still up. The broker drops the older session [MQTT-3.1.4-3], so a second device
+// mqtt.client_id_takeover: a client id accepted (CONNACK 0) from a second address while its session
+// from the first is still up. The broker drops the older session [MQTT-3.1.4-3], so a second device
 // (or an attacker) with the same id takes it over; two of them kick each other off (flapping).
 // A single takeover from an address the client id used in its baseline is a device moving: only
 // flapping is reported then.
@@ -37,6 +37,7 @@ class Session implements LruEntry {
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const sessions = ctx.lru<Session>('sessions', t.maxEntities);
   const flowClient = ctx.bounded<number, string>('flows', t.maxEntities);
+  const pending = ctx.bounded<number, MqttConnect>('pending_connects', t.maxEntities);
   const known = new SetBaselines(ctx, 'addresses', t.maxEntities, t.maxAddresses, t.entityLearning);
 
   const raise = (s: WindowSlot<CappedSet>, ws: number): void => {
@@ -75,17 +76,22 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: MqttConnect | MqttConnack | MqttDisconnect | FlowEnd): void {
       if (e.type === 'flow.end') return end(e.flow.flowId);
       if (e.type === 'mqtt.disconnect') return e.flow.dir === 'to_server' ? end(e.flow.flowId) : undefined;
-      if (e.type === 'mqtt.connack') return e.returnCode !== 0 ? end(e.flow.flowId) : undefined;
-      // A zero-length client id gets an id assigned by the server: nothing to take over.
-      if (e.flow.dir !== 'to_server' || e.clientId === '') return;
-      const cid = e.clientId;
-      const addr = e.flow.src;
+      if (e.type === 'mqtt.connect') {
+        // A zero-length client id gets an id assigned by the server: nothing to take over.
+        if (e.flow.dir === 'to_server' && e.clientId !== '') pending.set(e.flow.flowId, e);
+        return;
+      }
+      // The session changes hands when the broker accepts the new CONNECT, not when it is sent.
+      const c = pending.take(e.flow.flowId);
+      if (c === undefined || e.returnCode !== 0) return;
+      const cid = c.clientId;
+      const addr = c.flow.src;
       const k = known.entry(cid, e.ts);
       const old = sessions.peek(cid);
       if (old !== undefined && old.flowId !== e.flow.flowId && old.addr !== addr) {
         const s = w.touch(cid, e.ts);
         s.proof.add(old.connect);
-        s.proof.add(e);
+        s.proof.add(c);
         s.x.add(old.addr);
         s.x.add(addr);
         w.add(s, 0, 1);
@@ -97,7 +103,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
         }
       }
       if (known.learning(k, e.ts)) known.add(k, addr);
-      sessions.set(cid, new Session(e.flow.flowId, addr, e));
+      sessions.set(cid, new Session(e.flow.flowId, addr, c));
       flowClient.set(e.flow.flowId, cid);
     },
     tick: (now: number) => w.tick(now),

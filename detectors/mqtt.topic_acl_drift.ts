@@ -54,7 +54,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       windowStart: ws,
       entity: { kind: s.x.byUsername ? 'username' : 'client_id', value: s.key },
       summary: `${s.key} ${s.x.published ? 'published' : 'subscribed'} under ${subs.map(label).join(', ')}, outside the subtrees it used in its baseline.`,
-      evidence: { ...w.evidence(s, 0), subtrees: subs.map(label), baselineSubtrees: base.map(label) },
+      evidence: { ...w.evidence(s, 0), subtrees: subs.map(label), baselineSubtrees: base.map(label).sort() },
       proof: s.proof,
       // Publishing where it never did is a command path; subscribing is reading points.
       mitre: s.x.published ? 'T0855' : 'T0861',

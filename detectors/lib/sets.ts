@@ -1,5 +1,5 @@
 // Set baselines: what an entity was seen doing (topic subtrees, methods, addresses). An entity
-// learns during the learning period, and one first seen later learns for `entityLearning` seconds
+// learns until the learning period ends; one first seen later learns for `entityLearning` seconds
 // of its own, so a new device is not reported for everything it does in its first minutes.
 import type { DetectorContext } from './detector';
 import { BaselineError, SECOND } from './detector';
@@ -33,7 +33,9 @@ export class SetBaselines {
   entry(key: string, ts: number): KnownSet {
     const k = this.table.get(key);
     if (k !== undefined) return k;
-    return this.table.set(key, new KnownSet(Math.max(this.ctx.learningEnd, ts + this.entityLearning * SECOND)));
+    // Seen during the learning period: learned when it ends. Seen later: learns for entityLearning.
+    const end = this.ctx.learningEnd;
+    return this.table.set(key, new KnownSet(ts < end ? end : ts + this.entityLearning * SECOND));
   }
 
   learning(k: KnownSet, ts: number): boolean {
