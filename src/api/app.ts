@@ -16,6 +16,7 @@ import { metricsRoutes } from './routes/metrics';
 import { openapiRoutes } from './routes/openapi';
 import { statsRoutes } from './routes/stats';
 import { SHARED_SCHEMAS } from './schemas';
+import { checkBodyTypes, checkQueryTypes } from './strict-types';
 import type { HealthSource, MetricsSource } from './sources';
 
 export const API_PREFIX = '/api/v1';
@@ -74,6 +75,8 @@ export function build(opts: BuildOptions): FastifyInstance {
     },
   });
 
+  // JSON is the only body this API takes; anything else is 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
   app.addSchema(errorBodySchema);
   app.addSchema(healthSchema);
@@ -111,6 +114,13 @@ export function build(opts: BuildOptions): FastifyInstance {
       const w = ctx.limiter.token.take(req.principal.name);
       if (w > 0) throw tooMany(w);
     }
+  });
+
+  app.addHook('preValidation', async (req) => {
+    const schema = req.routeOptions.schema as { querystring?: object; body?: object } | undefined;
+    if (!schema) return;
+    checkQueryTypes(req.query, schema.querystring);
+    if (schema.body) checkBodyTypes(req.body, schema.body);
   });
 
   app.addHook('onSend', async (req, reply, payload) => {

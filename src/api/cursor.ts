@@ -15,7 +15,8 @@ export interface DecodedCursor {
   readonly seq?: number;
 }
 
-export const MAX_CURSOR_LENGTH = 2048;
+/** Room for a store cursor of 2 KiB after base64url and the tag. */
+export const MAX_CURSOR_LENGTH = 4096;
 const TAG_BYTES = 9;
 
 export interface CursorCodec {

@@ -76,13 +76,10 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Store unreachable or stream limit reached (store_unavailable, too_many_streams)',
 };
 
-/** A store error that means "this cursor is not one of mine". */
+/** A store error that means "this cursor is not one of mine" (src/store/errors.ts CursorError). */
 export function isBadCursorError(err: unknown): boolean {
-  if (!err || typeof err !== 'object') return false;
-  const e = err as { code?: unknown; name?: unknown; message?: unknown };
-  if (e.code === 'bad_cursor' || e.code === 'BAD_CURSOR') return true;
-  if (e.name === 'CursorError' || e.name === 'BadCursorError') return true;
-  return typeof e.message === 'string' && /cursor/i.test(e.message) && !/ECONN|timeout/i.test(e.message);
+  const e = err as { code?: unknown; name?: unknown } | null;
+  return !!e && typeof e === 'object' && (e.code === 'bad_cursor' || e.name === 'CursorError');
 }
 
 /** Calls the store; maps its failures to stable API errors (the original goes to the log). */
@@ -92,6 +89,11 @@ export async function storeCall<T>(req: FastifyRequest, fn: () => Promise<T>): P
   } catch (err) {
     if (err instanceof ApiError) throw err;
     if (isBadCursorError(err)) throw new ApiError(400, 'bad_cursor', 'cursor is not valid for this store');
+    const e = err as { code?: unknown; message?: unknown } | null;
+    if (e && e.code === 'bad_query' && typeof e.message === 'string') {
+      // The store's own schema validation (src/store/validate.ts): its messages name fields, not values.
+      throw new ApiError(400, 'bad_request', e.message.slice(0, 200));
+    }
     req.log.error({ err }, 'store call failed');
     throw new ApiError(503, 'store_unavailable', 'the alert store failed; see the server log');
   }
