@@ -56,13 +56,15 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
 
   return {
     onEvent(e: CoapMessage): void {
+      // Every message an address receives makes its window active, so a clean window counts as 0.
+      if (e.kind === 'request') return;
+      const s = w.touch(e.flow.dst, e.ts);
       let m: number;
       if (e.msgType === 'RST') m = 1;
       else if (e.kind === 'response' && e.matched === false && (t.countNotifications || e.observe === undefined)) {
         if (e.ts < ctx.startTs + t.grace * SECOND) return;
         m = 0;
       } else return;
-      const s = w.touch(e.flow.dst, e.ts);
       s.proof.add(e);
       s.x.add(e.flow.src);
       const before = s.fired;
