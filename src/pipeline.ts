@@ -26,14 +26,10 @@ export interface PipelineStats {
   events: number;
 }
 
-/** Idle flows are swept at most this often (capture time), not on every packet. */
-const EXPIRE_EVERY_US = 1_000_000;
-
 export class Pipeline {
   readonly decoder: PacketDecoder;
   readonly flows: FlowTable;
   private readonly dp: DecodedPacket = createDecodedPacket();
-  private nextExpire = 0;
   private lastTs = 0;
   private lastFrame = 0;
   private events = 0;
@@ -72,16 +68,11 @@ export class Pipeline {
     });
   }
 
-  /** Feed one packet; bound so it can be passed as a PacketHandler. */
+  /** Feed one packet; bound so it can be passed as a PacketHandler. Idle flows are expired by the flow table in capture time. */
   readonly packet = (rec: PacketRecord): void => {
-    const ts = rec.tsUs;
-    this.lastTs = ts;
+    this.lastTs = rec.tsUs;
     this.lastFrame = rec.frame;
-    if (ts >= this.nextExpire) {
-      if (this.nextExpire !== 0) this.flows.expire(ts);
-      this.nextExpire = ts + EXPIRE_EVERY_US;
-    }
-    if (this.decoder.decode(rec, this.dp)) this.flows.packet(this.dp, ts, rec.frame);
+    if (this.decoder.decode(rec, this.dp)) this.flows.packet(this.dp, rec.tsUs, rec.frame);
   };
 
   /** End of input: every flow ends (reason 'eof') and pending messages are flushed. */

@@ -2,6 +2,7 @@
 // unreachable store), 2 usage error.
 import { CaptureFormatError } from '../capture/format';
 import { CliError } from './common';
+import { analyzeCommand, learnCommand } from './analyze';
 import { decodeCommand } from './decode';
 
 export const MAIN_HELP = `usage: iotwatch COMMAND [options]
@@ -10,6 +11,8 @@ Passive MQTT and CoAP security monitoring.
 
 commands:
   decode FILE...     decode captures into one JSON event per line (--summary for counts)
+  analyze FILE...    run every detector over captures: alert summary (--json: one alert per line)
+  learn FILE... -o B learn baselines from known-good captures for analyze --baseline B
 
 Run 'iotwatch COMMAND --help' for a command's options.
 exit codes: 0 success, 1 error (unreadable or invalid input, store failure), 2 usage error
@@ -19,6 +22,8 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   decode: decodeCommand,
+  analyze: analyzeCommand,
+  learn: learnCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,179 @@
+// iotwatch analyze FILE... (alerts) and iotwatch learn FILE... -o baseline.json (baselines).
+// One detector engine spans every input; each input gets its own pipeline (frame numbers
+// and flows are per file, as tshark numbers them).
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../alerts/config';
+import { createEngine, type Engine } from '../alerts/engine';
+import type { Alert, Severity } from '../alerts/types';
+import { SEVERITIES } from '../alerts/types';
+import { jsonReplacer } from '../events/serialize';
+import type { IotEvent } from '../events/types';
+import { Pipeline } from '../pipeline';
+import { CAPTURE_OPTIONS, CliError, pipelineOptions } from './common';
+import { formatSummary, type InputSummary } from './decode';
+import { runInput } from './inputs';
+import { LineWriter } from './output';
+
+export const ANALYZE_HELP = `usage: iotwatch analyze [options] FILE...
+
+Decodes captures and runs every detector over them: prints a summary of the alerts (by
+severity and detector, top entities) and the capture statistics.
+
+options:
+  --json                    one alert per line (JSON) on standard output instead of the summary
+  --baseline FILE           baselines learned from known-good traffic (iotwatch learn)
+  --config FILE             detector tunables (JSON; see the README's detector catalogue)
+  (and the capture options of iotwatch decode: --sensor-id, --secret-file, --max-mqtt-message,
+   --mqtt-port, --coap-port)
+`;
+
+export const LEARN_HELP = `usage: iotwatch learn [options] FILE... -o BASELINE.json
+
+Learns per-entity baselines (clients, usernames, addresses, topics, CoAP resources, PSK
+identities) from known-good captures, for iotwatch analyze --baseline.
+
+options:
+  -o, --output FILE         where to write the baseline (required)
+  --config FILE             detector tunables
+  (and the capture options of iotwatch decode)
+`;
+
+const ANALYZE_OPTIONS = {
+  ...CAPTURE_OPTIONS,
+  json: { type: 'boolean' },
+  baseline: { type: 'string' },
+  config: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+interface RunResult {
+  engine: Engine;
+  inputs: InputSummary[];
+  counts: Map<string, number>;
+}
+
+function readJson(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`${what} ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${what} ${path}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+async function runEngine(argv: string[], mode: 'detect' | 'learn', help: string, onAlert?: (a: Alert) => void) {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: ANALYZE_OPTIONS });
+  if (values.help) {
+    process.stdout.write(help);
+    return null;
+  }
+  const cmd = mode === 'learn' ? 'learn' : 'analyze';
+  if (positionals.length === 0) throw new CliError(`${cmd}: no capture file given (see iotwatch ${cmd} --help)`, 2);
+  let config: unknown;
+  try {
+    config = values.config ? loadConfig(values.config) : undefined;
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const baseline = values.baseline ? readJson(values.baseline, 'baseline') : undefined;
+  let engine: Engine;
+  try {
+    engine = createEngine({ mode, config, baseline, onAlert: onAlert ? (a, kind) => kind === 'new' && onAlert(a) : undefined });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const base = pipelineOptions(values);
+  const counts = new Map<string, number>();
+  const emit = (e: IotEvent): void => {
+    counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
+    engine.onEvent(e);
+  };
+  const inputs: InputSummary[] = [];
+  for (const file of positionals) {
+    const pipeline = new Pipeline({ ...base, emit });
+    const t0 = performance.now();
+    const capture = await runInput(file, pipeline.packet);
+    const stats = pipeline.finish();
+    for (const w of capture.warnings) process.stderr.write(`iotwatch: warning: ${w}\n`);
+    inputs.push({ file, capture, pipeline: stats, seconds: (performance.now() - t0) / 1000 });
+  }
+  engine.flush();
+  return { engine, inputs, counts, values } as RunResult & { values: typeof values };
+}
+
+export async function analyzeCommand(argv: string[]): Promise<number> {
+  const r = await runEngine(argv, 'detect', ANALYZE_HELP);
+  if (r === null) return 0;
+  const out = new LineWriter();
+  const alerts = r.engine.alerts();
+  if (r.values.json) {
+    for (const a of alerts) out.line(JSON.stringify(a, jsonReplacer));
+  } else {
+    out.line(formatAlertSummary(alerts));
+    out.line('');
+    out.line(formatSummary(r.counts, r.inputs));
+  }
+  await out.end();
+  return 0;
+}
+
+export async function learnCommand(argv: string[]): Promise<number> {
+  // -o is checked before any input is read: a long learn run must not end in a usage error.
+  const { values } = parseArgs({ args: argv, allowPositionals: true, options: ANALYZE_OPTIONS, strict: false });
+  if (!values.help && typeof values.output !== 'string') throw new CliError('learn: -o FILE is required (where to write the baseline)', 2);
+  const r = await runEngine(argv, 'learn', LEARN_HELP);
+  if (r === null) return 0;
+  const out = r.values.output as string;
+  const baseline = r.engine.exportBaseline();
+  // Write then rename: a crash never leaves half a baseline behind.
+  const tmp = `${out}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(baseline, null, 1) + '\n');
+  renameSync(tmp, out);
+  const st = r.engine.stats();
+  const packets = r.inputs.reduce((n, i) => n + i.capture.packets, 0);
+  process.stderr.write(`iotwatch: learned from ${r.inputs.length} capture(s), ${packets} packets, ${st.events} events; baseline written to ${out}\n`);
+  return 0;
+}
+
+const SEV_ORDER = new Map<Severity, number>(SEVERITIES.map((s, i) => [s, i]));
+
+export function formatAlertSummary(alerts: readonly Alert[]): string {
+  const lines: string[] = [];
+  const bySev = new Map<string, number>();
+  const byDet = new Map<string, { n: number; sev: Severity; cat: string }>();
+  const byEntity = new Map<string, number>();
+  for (const a of alerts) {
+    bySev.set(a.severity, (bySev.get(a.severity) ?? 0) + 1);
+    const d = byDet.get(a.detector);
+    if (d) {
+      d.n++;
+      if ((SEV_ORDER.get(a.severity) ?? 0) > (SEV_ORDER.get(d.sev) ?? 0)) d.sev = a.severity;
+    } else byDet.set(a.detector, { n: 1, sev: a.severity, cat: a.category });
+    const ek = `${a.entity.kind} ${a.entity.value}`;
+    byEntity.set(ek, (byEntity.get(ek) ?? 0) + 1);
+  }
+  lines.push(`alerts: ${alerts.length}` + (alerts.length
+    ? ` (${[...SEVERITIES].reverse().filter((s) => bySev.has(s)).map((s) => `${s} ${bySev.get(s)}`).join(', ')})`
+    : ''));
+  if (alerts.length === 0) return lines.join('\n');
+  lines.push('', 'by detector:');
+  const dets = [...byDet].sort((x, y) => (SEV_ORDER.get(y[1].sev)! - SEV_ORDER.get(x[1].sev)!) || y[1].n - x[1].n || (x[0] < y[0] ? -1 : 1));
+  for (const [id, d] of dets) lines.push(`  ${id.padEnd(30)} ${String(d.n).padStart(5)}  ${d.sev.padEnd(8)} ${d.cat}`);
+  lines.push('', 'top entities:');
+  for (const [e, n] of [...byEntity].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, 10)) lines.push(`  ${e.padEnd(50)} ${n}`);
+  lines.push('', 'alerts (most severe first):');
+  const sorted = [...alerts].sort((x, y) => (SEV_ORDER.get(y.severity)! - SEV_ORDER.get(x.severity)!) || x.firstTs - y.firstTs);
+  for (const a of sorted.slice(0, 50)) {
+    lines.push(`  [${a.severity}] ${a.detector} ${a.entity.kind}=${a.entity.value}: ${a.summary}`);
+    lines.push(`      frames ${a.frames.slice(0, 8).join(',')}${a.frames.length > 8 ? ',...' : ''}; fix: ${a.recommendation}`);
+  }
+  if (sorted.length > 50) lines.push(`  ... ${sorted.length - 50} more (--json lists every alert)`);
+  return lines.join('\n');
+}
