@@ -46,6 +46,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
         + (x.known.length > 0 ? `a resource only ever used with ${x.known.join(', ')}.` : 'a resource never seen in the baseline.'),
       evidence: { ...w.evidence(s, 0), method: x.method, baselineMethods: x.known, accepted: x.accepted },
       proof: s.proof,
+      count: s.counts[0],
     });
   };
   const w: EntityWindows<Writes> = new EntityWindows<Writes>(ctx, 'writes', { window: t.window, maxEntities: t.maxEntities },

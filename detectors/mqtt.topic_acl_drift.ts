@@ -1,6 +1,7 @@
 // mqtt.topic_acl_drift: a principal (username, else client id) publishing or subscribing under a
 // topic subtree it never used in its baseline: a sensor publishing on a command topic, a device
 // reading another's data. The subtree is the first `depth` levels of the topic or filter.
+// Subscriptions to '#', '+/...' or $SYS are left to mqtt.wildcard_subscription.
 // Hot path: each principal remembers the exact topics it has been checked on, so a steady
 // publisher costs two Map lookups per message.
 import type { MqttPublish, MqttSubscribe } from '../src/events/types';
@@ -53,7 +54,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       key: s.key,
       windowStart: ws,
       entity: { kind: s.x.byUsername ? 'username' : 'client_id', value: s.key },
-      summary: `${s.key} ${s.x.published ? 'published' : 'subscribed'} under ${subs.map(label).join(', ')}, outside the subtrees it used in its baseline.`,
+      summary: `${s.key} went outside the topic subtrees of its baseline: ${subs.map(label).join(', ')}.`,
       evidence: { ...w.evidence(s, 0), subtrees: subs.map(label), baselineSubtrees: base.map(label).sort() },
       proof: s.proof,
       // Publishing where it never did is a command path; subscribing is reading points.
@@ -102,7 +103,12 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
         if (k.hot !== null && k.hot.has(e.topic)) return;
         check(e, who, k, e.topic, 'p:');
       } else {
-        for (const sub of e.subscriptions) check(e, who, k, unshared(sub.topic), 's:');
+        for (const sub of e.subscriptions) {
+          const filter = unshared(sub.topic);
+          // Root wildcards and $SYS are mqtt.wildcard_subscription's: one finding, one alert.
+          if (topicSubtree(filter, 1) === '' || filter.startsWith('$SYS')) continue;
+          check(e, who, k, filter, 's:');
+        }
       }
     },
     tick: (now: number) => w.tick(now),

@@ -45,40 +45,43 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     return literalDepth(f) <= min - t.minDrop ? 'broader' : null;
   };
 
+  const RANK: Record<Breadth, number> = { everything: 0, system: 1, broader: 2 };
+
   return {
     onEvent(e: MqttSubscribe): void {
       const who = principal(e);
       const k = known.entry(who, e.ts);
       const learning = known.learning(k, e.ts);
+      const flagged: [string, Breadth][] = [];
       for (const sub of e.subscriptions) {
         const f = unshared(sub.topic);
-        if (ctx.learning) {
-          known.add(k, f);
-          continue;
-        }
-        if (k.items.has(f)) continue;
+        if (ctx.learning) known.add(k, f);
+        if (ctx.learning || k.items.has(f)) continue;
         const b = hasWildcard(f) ? breadth(f, k.items, !learning) : null;
-        if (b === null) {
-          if (learning) known.add(k, f);
-          continue;
-        }
-        const shortest = [...k.items].sort((x, y) => literalDepth(x) - literalDepth(y)).slice(0, 5);
-        ctx.alert({
-          key: who,
-          windowStart: e.ts,
-          entity: e.username ? { kind: 'username', value: who } : { kind: 'client_id', value: who },
-          severity: b === 'everything' ? 'high' : 'medium',
-          summary: b === 'broader'
-            ? `${who} subscribed to ${f}, far broader than any filter in its baseline (${shortest.join(', ')}).`
-            : `${who} subscribed to ${f} (${b === 'everything' ? 'every topic' : "the broker's $SYS tree"}), which it had not done before.`,
-          evidence: {
-            metric: 'literal prefix levels', observed: literalDepth(f), baseline: shortest.length ? literalDepth(shortest[0]) : null,
-            threshold: b === 'broader' ? literalDepth(shortest[0]) - t.minDrop : null, window: 0,
-            filter: f, breadth: b, clientId: e.clientId, baselineFilters: shortest,
-          },
-          proof: proofOf(e),
-        });
+        if (b !== null) flagged.push([f, b]);
+        else if (learning) known.add(k, f);
       }
+      if (flagged.length === 0) return;
+      // One alert per SUBSCRIBE, named after its broadest filter.
+      flagged.sort((x, y) => RANK[x[1]] - RANK[y[1]]);
+      const [f, b] = flagged[0];
+      const filters = flagged.map(([x]) => x);
+      const shortest = [...k.items].sort((x, y) => literalDepth(x) - literalDepth(y)).slice(0, 5);
+      ctx.alert({
+        key: who,
+        windowStart: e.ts,
+        entity: e.username ? { kind: 'username', value: who } : { kind: 'client_id', value: who },
+        severity: b === 'everything' ? 'high' : 'medium',
+        summary: b === 'broader'
+          ? `${who} subscribed to ${filters.join(', ')}, far broader than any filter in its baseline (${shortest.join(', ')}).`
+          : `${who} subscribed to ${filters.join(', ')} (${b === 'everything' ? 'every topic' : "the broker's $SYS tree"}), which it had not done before.`,
+        evidence: {
+          metric: 'literal prefix levels', observed: literalDepth(f), baseline: shortest.length ? literalDepth(shortest[0]) : null,
+          threshold: b === 'broader' ? literalDepth(shortest[0]) - t.minDrop : null, window: 0,
+          filter: f, filters, breadth: b, clientId: e.clientId, baselineFilters: shortest,
+        },
+        proof: proofOf(e),
+      });
     },
     exportBaseline: () => known.exportJSON(),
     importBaseline: (d: unknown) => known.importJSON(d),

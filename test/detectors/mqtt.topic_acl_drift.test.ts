@@ -33,6 +33,10 @@ describe('mqtt.topic_acl_drift', () => {
     expect(alerts[0]).toMatchObject({ mitre: 'T0861', evidence: { subtrees: ['subscribe plant/meters'] } });
   });
 
+  it("root wildcards and $SYS are left to mqtt.wildcard_subscription", () => {
+    expect(run(detector, [...learning(), subscribe(f, at(400), ['#', '+/kw', '$SYS/#'], meter)], opts).alerts).toHaveLength(0);
+  });
+
   it('depth is a tunable', () => {
     const other = publish(f, at(400), 'plant/meters/m2/kw', meter);
     expect(run(detector, [...learning(), other], opts).alerts).toHaveLength(0);

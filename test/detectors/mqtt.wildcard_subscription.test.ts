@@ -19,6 +19,12 @@ describe('mqtt.wildcard_subscription', () => {
     expect(after(['+/+/#'])[0].evidence.breadth).toBe('everything');
   });
 
+  it('one SUBSCRIBE with several broad filters is one alert, named after the broadest', () => {
+    const alerts = after(['$SYS/#', '#']);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ severity: 'high', count: 1, evidence: { filter: '#', filters: ['#', '$SYS/#'] } });
+  });
+
   it("'$SYS/#': medium", () => {
     expect(after(['$SYS/#'])[0]).toMatchObject({ severity: 'medium', evidence: { breadth: 'system' } });
   });
