@@ -259,3 +259,6 @@ stop_bg "$SP"; stop_capture
 
 chmod 644 "$HERE"/tls-*.pcap "$HERE"/dtls-*.pcap "$HERE"/ws-*.pcap
 ls -l "$HERE"/tls-*.pcap "$HERE"/dtls-*.pcap "$HERE"/ws-*.pcap
+
+# tshark's decoding of the new captures, as the golden tests' reference.
+bash "$REPO/test/protocols/tls/make-tshark-fixtures.sh"

@@ -223,7 +223,7 @@ class TlsConnection implements TlsHandler {
         // RFC 5246 7.1: what follows from this side is protected. In TLS 1.3 it is only the
         // middlebox-compatibility record (RFC 8446 D.4) and the side is already encrypted.
         if (dir === this.serverDir && this.pending) this.flushFlight(true);
-        this.setEncrypted(s);
+        if (!this.tls13) this.setEncrypted(s);
         break;
       case CONTENT.ALERT: {
         const a = parseAlert(buf, off, len);

@@ -47,3 +47,54 @@ export function runPcap(path: string, opts: RunOptions): { events: AnyEvent[]; h
   table.flush(lastTs, lastFrame);
   return { events, handlers };
 }
+
+export interface Chunk {
+  dir: Dir;
+  data: Buffer;
+  ts: number;
+  frame: number;
+}
+
+export interface RecordedFlow {
+  flow: FlowInfo;
+  chunks: Chunk[];
+  gaps: number;
+}
+
+/** The in-order payload of every TCP flow (or UDP datagrams) as the flow layer delivers it. */
+export function recordFlows(path: string, proto: 'tcp' | 'udp'): RecordedFlow[] {
+  const flows: RecordedFlow[] = [];
+  const make = (flow: FlowInfo): RecordedFlow => {
+    const r: RecordedFlow = { flow, chunks: [], gaps: 0 };
+    flows.push(r);
+    return r;
+  };
+  runPcap(path, proto === 'tcp'
+    ? {
+        tcp: (flow) => {
+          const r = make(flow);
+          return {
+            app: 'record',
+            onData: (dir, buf, off, len, ts, frame) => r.chunks.push({ dir, data: Buffer.from(buf.subarray(off, off + len)), ts, frame }),
+            onGap: () => { r.gaps++; },
+            onEnd: () => undefined,
+          };
+        },
+      }
+    : {
+        udp: (flow) => {
+          const r = make(flow);
+          return {
+            app: 'record',
+            onDatagram: (dir, buf, off, len, ts, frame) => r.chunks.push({ dir, data: Buffer.from(buf.subarray(off, off + len)), ts, frame }),
+            onEnd: () => undefined,
+          };
+        },
+      });
+  return flows;
+}
+
+/** Concatenated bytes of one direction. */
+export function streamOf(r: RecordedFlow, dir: Dir): Buffer {
+  return Buffer.concat(r.chunks.filter((c) => c.dir === dir).map((c) => c.data));
+}
