@@ -4,9 +4,10 @@ import type {
   AnomalyEvent, CoapMessage, FlowEnd, FlowSide, FlowStart, MqttConnack, MqttConnect, MqttDisconnect,
   MqttPublish, MqttSubscribe,
 } from '../../src/events/types';
-import type { Alert, AlertKind } from '../../src/alerts/types';
+import type { Alert, AlertKind, AlertSpec } from '../../src/alerts/types';
 import { createEngine, type Engine, type EngineMode } from '../../src/alerts/engine';
-import type { AnyDetector, InputEvent } from '../../detectors/lib/detector';
+import type { AnyDetector, DetectorContext, InputEvent } from '../../detectors/lib/detector';
+import { BoundedMap, LruTable, type LruEntry, type TableClock } from '../../detectors/lib/tables';
 import type { DtlsPskIdentity, TlsCertificate, TlsServerHello } from '../../detectors/lib/tls-inputs';
 
 /** 2023-11-14T00:00:00Z in µs: a multiple of a day, so minute, hour and day windows start here. */
@@ -170,4 +171,33 @@ export function run(det: AnyDetector, events: readonly InputEvent[], o: RunOptio
   for (const e of sorted) engine.onEvent(e);
   engine.flush(o.end ?? (sorted.length > 0 ? sorted[sorted.length - 1].ts : T0));
   return { alerts: engine.alerts(), log, engine };
+}
+
+/** A detector context with a hand-driven clock, for testing detectors/lib without the engine. */
+export interface FakeContext extends DetectorContext {
+  now: number;
+  startTs: number;
+  learningEnd: number;
+  learning: boolean;
+  readonly raised: AlertSpec[];
+  readonly clock: TableClock;
+}
+
+export function fakeContext(o: Partial<Pick<FakeContext, 'now' | 'startTs' | 'learningEnd'>> = {}): FakeContext {
+  const clock: TableClock = { gen: 0 };
+  const ctx = {
+    id: 'test', now: o.now ?? T0, startTs: o.startTs ?? T0, learningEnd: o.learningEnd ?? T0, baselineLoaded: false,
+    get learning() {
+      return this.now < this.learningEnd;
+    },
+    raised: [] as AlertSpec[],
+    clock,
+    alert(spec: AlertSpec) {
+      this.raised.push(spec);
+    },
+    lru: <V extends LruEntry>(_: string, max: number) => new LruTable<V>(max, clock),
+    bounded: <K, V>(_: string, max: number) => new BoundedMap<K, V>(max),
+    count() {},
+  };
+  return ctx as FakeContext;
 }
