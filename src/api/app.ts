@@ -1,7 +1,7 @@
 // The REST API. build() returns the fastify app and never listens: `iotwatch serve` listens,
 // tests use app.inject(). Every route has request and response schemas, collected as routes
 // are added, and the OpenAPI document is generated from them.
-import fastify, { type FastifyInstance } from 'fastify';
+import fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AlertStore } from '../store/types';
 import { createAuthenticator, type TokenConfig } from './auth';
 import { ApiError, errorBodySchema, installErrorHandlers } from './errors';
@@ -68,6 +68,13 @@ export function build(opts: BuildOptions): FastifyInstance {
     // HEAD twins of GET routes would start SSE loops and double the OpenAPI document.
     exposeHeadRoutes: false,
     return503OnClosing: true,
+    // Malformed URLs and over-long path parameters fail in the router, before hooks and the
+    // error handler: answer them in the one error shape too, without echoing the path.
+    frameworkErrors: (err, req, reply) => {
+      const r = reply as unknown as FastifyReply;
+      void r.code(400).type('application/json; charset=utf-8')
+        .send({ error: { code: 'bad_request', message: 'malformed URL or path parameter too long' } });
+    },
     ajv: {
       // Unknown parameters are refused rather than silently dropped: a typo in a filter
       // must not widen a SOC query. Defaults still apply; one-element arrays still unwrap.
