@@ -121,9 +121,10 @@ export class PacketDecoder {
         et = (b[p] << 8) | b[p + 1];
         p += 20;
         break;
-      case 0: // LINKTYPE_NULL: address family in the capturing host's byte order
+      // LINKTYPE_NULL: address family in the capturing host's byte order; LINKTYPE_LOOP:
+      // network order by spec, but both orders occur in the wild.
+      case 0:
       case 108: {
-        // LINKTYPE_LOOP (network order by spec, but both occur in the wild)
         if (end - p < 4) return this.truncated();
         let fam: number;
         if ((b[p + 1] | b[p + 2] | b[p + 3]) === 0) fam = b[p];
@@ -223,6 +224,7 @@ export class PacketDecoder {
     } else if (tot > avail) {
       // Use what was captured; only a lie when the snaplen did not cut the packet.
       if (!this.snapCut) this.lengthMismatch(`IPv4 total length ${tot} > ${avail} bytes captured`);
+      else if ((((b[p + 6] << 8) | b[p + 7]) & 0x3fff) !== 0) return this.truncated(); // a cut fragment cannot be reassembled
       ipEnd = end;
     } else {
       ipEnd = p + tot; // drops Ethernet padding and trailers
@@ -252,11 +254,13 @@ export class PacketDecoder {
     if (b[p] >> 4 !== 6) return this.badHeader(`IPv6 header with version ${b[p] >> 4}`);
     const plen = (b[p + 4] << 8) | b[p + 5];
     let ipEnd: number;
+    let cut = false;
     if (plen === 0) {
       ipEnd = end; // jumbogram (RFC 2675) or TSO: the capture is the truth
     } else if (plen > avail - 40) {
       if (!this.snapCut) this.lengthMismatch(`IPv6 payload length ${plen} > ${avail - 40} bytes captured`);
       ipEnd = end;
+      cut = this.snapCut;
     } else {
       ipEnd = p + 40 + plen;
     }
@@ -278,7 +282,7 @@ export class PacketDecoder {
         case 135: // mobility
         case 139: // HIP
         case 140: {
-          // shim6; all share the (length + 1) * 8 layout (RFC 6564)
+          // shim6. All share the (length + 1) * 8 layout (RFC 6564).
           if (ipEnd - q < 8) return this.truncated();
           nhField = q;
           nh = b[q];
@@ -305,6 +309,7 @@ export class PacketDecoder {
             q += 8;
             break;
           }
+          if (cut) return this.truncated(); // a cut fragment cannot be reassembled
           return this.fragment6(b, p, q, nhField, ipEnd, out);
         }
         default:

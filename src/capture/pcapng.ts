@@ -177,42 +177,120 @@ export class PcapngParser extends ChunkParser {
   }
 
   protected parse(buf: Buffer, pos: number, end: number): number {
+    for (;;) {
+      pos = this.le ? this.epbRunLe(buf, pos, end) : this.epbRunBe(buf, pos, end);
+      if (end - pos < 12) return pos;
+      const next = this.block(buf, pos, end);
+      if (next === pos) return pos; // block incomplete: wait for more input
+      if (this.stopped) return end;
+      pos = next;
+    }
+  }
+
+  // The hot loops: runs of well-formed EPBs, one per byte order so each stays monomorphic.
+  // They return at the first block that is anything else (or incomplete) for block().
+  private epbRunLe(buf: Buffer, pos: number, end: number): number {
     const rec = this.rec;
     const stats = this.stats;
     const onPacket = this.onPacket;
-    while (end - pos >= 12) {
-      const len = this.unitLength(buf, pos, end - pos);
-      if (len < 0) return end;
-      if (len > end - pos) break;
-      let le = this.le;
-      const type = rd32(buf, pos, le);
-      if (type === BLOCK_EPB) {
-        if (rd32(buf, pos + len - 4, le) !== len) return this.badTrailer(buf, pos, len, end);
-        const caplen = rd32(buf, pos + 20, le);
-        const ifc = this.ifaces[rd32(buf, pos + 8, le)];
-        if (caplen > len - 32 || ifc === undefined) {
-          this.badPacketBlock(pos, len, caplen, rd32(buf, pos + 8, le));
-          return end;
-        }
-        rec.frame++;
-        rec.tsUs = ifc.toUs(rd32(buf, pos + 12, le), rd32(buf, pos + 16, le));
-        rec.linkType = ifc.linkType;
-        rec.iface = ifc.index;
-        rec.buf = buf;
-        rec.off = pos + 28;
-        rec.caplen = caplen;
-        rec.wirelen = rd32(buf, pos + 24, le);
-        stats.packets++;
-        stats.bytes += caplen;
-        onPacket(rec);
-      } else {
-        if (type === PCAPNG_SHB_TYPE) this.le = le = buf.readUInt32LE(pos + 8) === BYTE_ORDER_MAGIC;
-        if (rd32(buf, pos + len - 4, le) !== len) return this.badTrailer(buf, pos, len, end);
-        if (!this.otherBlock(type, buf, pos, len)) return end;
-      }
+    const ifaces = this.ifaces;
+    if (!this.inSection) return pos;
+    rec.buf = buf;
+    while (end - pos >= 32) {
+      if ((buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16) | (buf[pos + 3] << 24)) !== BLOCK_EPB) return pos;
+      const len = (buf[pos + 4] | (buf[pos + 5] << 8) | (buf[pos + 6] << 16) | (buf[pos + 7] << 24)) >>> 0;
+      if (len < 32 || (len & 3) !== 0 || len > end - pos) return pos;
+      const t = pos + len - 4;
+      if (((buf[t] | (buf[t + 1] << 8) | (buf[t + 2] << 16) | (buf[t + 3] << 24)) >>> 0) !== len) return pos;
+      const caplen = (buf[pos + 20] | (buf[pos + 21] << 8) | (buf[pos + 22] << 16) | (buf[pos + 23] << 24)) >>> 0;
+      const ifc = ifaces[(buf[pos + 8] | (buf[pos + 9] << 8) | (buf[pos + 10] << 16) | (buf[pos + 11] << 24)) >>> 0];
+      if (ifc === undefined || caplen > len - 32) return pos;
+      const hi = (buf[pos + 12] | (buf[pos + 13] << 8) | (buf[pos + 14] << 16) | (buf[pos + 15] << 24)) >>> 0;
+      const lo = (buf[pos + 16] | (buf[pos + 17] << 8) | (buf[pos + 18] << 16) | (buf[pos + 19] << 24)) >>> 0;
+      rec.frame++;
+      rec.tsUs = ifc.mode === TsMode.Multiply ? (hi * TWO_32 + lo) * ifc.mul + ifc.offsetUs : ifc.toUs(hi, lo);
+      rec.linkType = ifc.linkType;
+      rec.iface = ifc.index;
+      rec.off = pos + 28;
+      rec.caplen = caplen;
+      rec.wirelen = (buf[pos + 24] | (buf[pos + 25] << 8) | (buf[pos + 26] << 16) | (buf[pos + 27] << 24)) >>> 0;
+      stats.packets++;
+      stats.bytes += caplen;
+      onPacket(rec);
       pos += len;
     }
     return pos;
+  }
+
+  private epbRunBe(buf: Buffer, pos: number, end: number): number {
+    const rec = this.rec;
+    const stats = this.stats;
+    const onPacket = this.onPacket;
+    const ifaces = this.ifaces;
+    if (!this.inSection) return pos;
+    rec.buf = buf;
+    while (end - pos >= 32) {
+      if (((buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3]) !== BLOCK_EPB) return pos;
+      const len = ((buf[pos + 4] << 24) | (buf[pos + 5] << 16) | (buf[pos + 6] << 8) | buf[pos + 7]) >>> 0;
+      if (len < 32 || (len & 3) !== 0 || len > end - pos) return pos;
+      const t = pos + len - 4;
+      if ((((buf[t] << 24) | (buf[t + 1] << 16) | (buf[t + 2] << 8) | buf[t + 3]) >>> 0) !== len) return pos;
+      const caplen = ((buf[pos + 20] << 24) | (buf[pos + 21] << 16) | (buf[pos + 22] << 8) | buf[pos + 23]) >>> 0;
+      const ifc = ifaces[((buf[pos + 8] << 24) | (buf[pos + 9] << 16) | (buf[pos + 10] << 8) | buf[pos + 11]) >>> 0];
+      if (ifc === undefined || caplen > len - 32) return pos;
+      const hi = ((buf[pos + 12] << 24) | (buf[pos + 13] << 16) | (buf[pos + 14] << 8) | buf[pos + 15]) >>> 0;
+      const lo = ((buf[pos + 16] << 24) | (buf[pos + 17] << 16) | (buf[pos + 18] << 8) | buf[pos + 19]) >>> 0;
+      rec.frame++;
+      rec.tsUs = ifc.mode === TsMode.Multiply ? (hi * TWO_32 + lo) * ifc.mul + ifc.offsetUs : ifc.toUs(hi, lo);
+      rec.linkType = ifc.linkType;
+      rec.iface = ifc.index;
+      rec.off = pos + 28;
+      rec.caplen = caplen;
+      rec.wirelen = ((buf[pos + 24] << 24) | (buf[pos + 25] << 16) | (buf[pos + 26] << 8) | buf[pos + 27]) >>> 0;
+      stats.packets++;
+      stats.bytes += caplen;
+      onPacket(rec);
+      pos += len;
+    }
+    return pos;
+  }
+
+  /**
+   * One block of any kind with every check. Returns the offset after it, `pos` itself when
+   * the block is not all there yet, or `end` after recording damage.
+   */
+  private block(buf: Buffer, pos: number, end: number): number {
+    const len = this.unitLength(buf, pos, end - pos);
+    if (len < 0) return end;
+    if (len > end - pos) return pos;
+    let le = this.le;
+    const type = rd32(buf, pos, le);
+    if (type === PCAPNG_SHB_TYPE) this.le = le = buf.readUInt32LE(pos + 8) === BYTE_ORDER_MAGIC;
+    if (rd32(buf, pos + len - 4, le) !== len) return this.badTrailer(buf, pos, len, end);
+    if (type === BLOCK_EPB) {
+      const caplen = len >= 32 ? rd32(buf, pos + 20, le) : 0;
+      const id = rd32(buf, pos + 8, le);
+      const ifc = this.ifaces[id];
+      if (ifc === undefined || len < 32 || caplen > len - 32) {
+        this.badPacketBlock(pos, len, caplen, id);
+        return end;
+      }
+      const rec = this.rec;
+      rec.frame++;
+      rec.tsUs = ifc.toUs(rd32(buf, pos + 12, le), rd32(buf, pos + 16, le));
+      rec.linkType = ifc.linkType;
+      rec.iface = ifc.index;
+      rec.buf = buf;
+      rec.off = pos + 28;
+      rec.caplen = caplen;
+      rec.wirelen = rd32(buf, pos + 24, le);
+      this.stats.packets++;
+      this.stats.bytes += caplen;
+      this.onPacket(rec);
+    } else if (!this.otherBlock(type, buf, pos, len)) {
+      return end;
+    }
+    return pos + len;
   }
 
   private badTrailer(buf: Buffer, pos: number, len: number, end: number): number {

@@ -228,6 +228,20 @@ describe('IPv4 reassembly', () => {
     expect(h.defrag.pending).toBe(0);
   });
 
+  it('does not reassemble fragments cut by the snaplen (counted as truncated)', () => {
+    const h = new Harness();
+    const f = cut(bigUdp, 1480);
+    const first = v4frag(f[0]);
+    const rec: PacketRecord = { frame: 1, tsUs: 0, linkType: 1, iface: 0, buf: first, off: 0, caplen: 200, wirelen: first.length };
+    expect(h.decoder.decode(rec, h.out)).toBe(false);
+    expect(h.decoder.stats.truncated).toBe(1);
+    expect(h.defrag.pending).toBe(0);
+    const v6 = v6frag(cut(bigUdp, 1232)[0]);
+    expect(h.decoder.decode({ ...rec, buf: v6, caplen: 300, wirelen: v6.length }, h.out)).toBe(false);
+    expect(h.decoder.stats.truncated).toBe(2);
+    expect(h.anomalies).toEqual([]);
+  });
+
   it('with reassembly off, fragments are counted and not decoded', () => {
     const d = new PacketDecoder({ defrag: false });
     const out = createDecodedPacket();
