@@ -52,7 +52,7 @@ export function describeForeignFormat(head: Buffer): string {
   if (startsWith(head, 'snoop\0\0\0')) return 'snoop capture';
   if (startsWith(head, 'GMBU')) return 'Microsoft Network Monitor 2.x capture';
   if (startsWith(head, 'RTSS')) return 'Microsoft Network Monitor 1.x capture';
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip-compressed data inside gzip';
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip-compressed data';
   if (head.length >= 4 && head.readUInt32BE(0) === 0x28b52ffd) return 'zstd-compressed data';
   if (head.length >= 4 && head.readUInt32BE(0) === 0x04224d18) return 'LZ4-compressed data';
   if (startsWith(head, 'BZh')) return 'bzip2-compressed data';

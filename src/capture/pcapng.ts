@@ -8,7 +8,7 @@ import type { CaptureStats, PacketHandler, PacketRecord } from './types';
 
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const BLOCK_IDB = 1;
-const BLOCK_OPB = 2; // Packet Block, obsolete (section 4.x of the 2004 draft) but still written
+const BLOCK_OPB = 2; // the obsolete Packet Block (spec appendix); old tools still write it
 const BLOCK_SPB = 3;
 const BLOCK_ISB = 5;
 const BLOCK_EPB = 6;
