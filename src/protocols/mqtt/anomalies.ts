@@ -47,10 +47,14 @@ export function mqttAnomaly(
   code: MqttAnomalyCode,
   detail: string,
   clientId: string | undefined,
+  packetType = -1,
+  skippedLength = -1,
 ): AnomalyEvent {
-  return clientId === undefined
-    ? { type: 'anomaly', ts, frame, flow, code, layer: 'mqtt', detail }
-    : { type: 'anomaly', ts, frame, flow, code, layer: 'mqtt', detail, clientId };
+  const e: { -readonly [K in keyof AnomalyEvent]: AnomalyEvent[K] } = { type: 'anomaly', ts, frame, flow, code, layer: 'mqtt', detail };
+  if (clientId !== undefined) e.clientId = clientId;
+  if (packetType >= 0) e.packetType = packetType;
+  if (skippedLength >= 0) e.skippedLength = skippedLength;
+  return e;
 }
 
 /** Quote a peer-supplied string for a detail message: bounded, and JSON-escaped. */

@@ -12,7 +12,7 @@ import {
   HDR_DUP_QOS0, HDR_OK, HDR_QOS3, HDR_RESERVED_TYPE, NEED_MORE, PACKET_NAMES, PINGREQ, PINGRESP,
   PUBACK, PUBACK_CODES, PUBCOMP, PUBLISH, PUBREC, PUBREL, PUBREL_CODES, PublishScratch, STR_WILDCARD,
   SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, decodeAck, decodeDisconnect, decodePublish, headerClass,
-  hex2, isStrictHeaderByte, plausibleRemaining, readFixedHeader, stringIsBad,
+  hex2, isStrictHeaderByte, plausibleRemaining, readFixedHeader, scanString, stringIsBad,
 } from './parser';
 import { NO_PASSWORD, SecretHasher } from './password';
 import { PropScan, decodeSimpleProperties, scanProperties } from './properties';
@@ -78,6 +78,8 @@ const ACK_TYPES = ['', '', '', '', 'mqtt.puback', 'mqtt.pubrec', 'mqtt.pubrel', 
 /** An oversized packet whose body is being skipped: its event waits for the body's end. */
 interface Oversized {
   name: string;
+  type: number;
+  skipped: number;
   event: MqttEvent | null;
   codes: MqttAnomalyCode[];
   details: string[];
@@ -118,7 +120,7 @@ class DirState {
 
 /** The client's first packet before CONNACK: legal pipelining unless CONNACK never comes. */
 interface PendingOrder {
-  name: string;
+  type: number;
   frame: number;
 }
 
@@ -283,10 +285,15 @@ export class MqttConnection implements TcpAppHandler {
    */
   private admit(d: DirState, b: number, rem: number, follow: number): number {
     const cls = headerClass(b, this.version);
-    if ((cls === HDR_OK || cls === HDR_DUP_QOS0) && plausibleRemaining(b >> 4, (b >> 1) & 3, rem, this.version)) {
+    const typeOk = cls === HDR_OK || cls === HDR_DUP_QOS0;
+    // A reserved type has no length rule of its own.
+    const lengthOk = cls === HDR_RESERVED_TYPE || plausibleRemaining(b >> 4, (b >> 1) & 3, rem, this.version);
+    if (typeOk && lengthOk) {
       d.unverified = false;
       return cls;
     }
+    // Wrong flags and an impossible length together: this is not a packet.
+    if (!typeOk && !lengthOk) return -1;
     if (follow === -1 || (follow >= 0 && isStrictHeaderByte(follow, this.version))) {
       d.unverified = false;
       return cls;
@@ -347,6 +354,10 @@ export class MqttConnection implements TcpAppHandler {
     p += n;
     if (d.pendLen < d.need) return p;
     const pend = d.pend as Buffer;
+    if (d.unverified && d.overTotal === 0 && p < end && !isStrictHeaderByte(buf[p], this.version)) {
+      // Admitted on trust, and what follows is no packet: it was not one either.
+      return this.desyncPending(d, describeHeader(pend[0], d.need - (readFixedHeader(pend, 0, d.pendLen) & 7)), p);
+    }
     const h = readFixedHeader(pend, 0, d.pendLen);
     const hl = h & 7;
     const rem = (h - hl) / 8;
@@ -402,8 +413,12 @@ export class MqttConnection implements TcpAppHandler {
   }
 
   private emitDeferred(d: DirState, o: Oversized): void {
-    if (o.event !== null) this.sink(o.event);
-    for (let i = 0; i < o.codes.length; i++) this.anomaly(d, o.codes[i], o.details[i]);
+    // The event carries the time of the packet that completed the message, not of its head.
+    if (o.event !== null) this.sink({ ...o.event, ts: this.ts, frame: this.frame });
+    for (let i = 0; i < o.codes.length; i++) {
+      const code = o.codes[i];
+      this.anomaly(d, code, o.details[i], o.type, code === 'mqtt.oversized' ? o.skipped : -1);
+    }
   }
 
   // ---------------------------------------------------------------- losing and finding framing
@@ -490,17 +505,48 @@ export class MqttConnection implements TcpAppHandler {
     if (h === BAD_LENGTH) return 0;
     const hl = h & 7;
     const rem = (h - hl) / 8;
-    if (rem > this.maxLen || !plausibleRemaining(b >> 4, (b >> 1) & 3, rem, this.version)) return 0;
+    const type = b >> 4;
+    if (rem > this.maxLen || !plausibleRemaining(type, (b >> 1) & 3, rem, this.version)) return 0;
     const e = q + hl + rem;
+    const c = this.looksLikeStart(type, b, data, q + hl, Math.min(e, end), rem);
+    if (c >= 0) return c === 0 ? 0 : c + hl;
     if (e === end) return -1;
     if (e < end) return isStrictHeaderByte(data[e], this.version) ? -1 : 0;
-    return e - q + 1;
+    // Runs past the data: a PUBLISH or CONNECT whose first bytes look right is trusted; other
+    // packets are short, and judged when complete.
+    return type === PUBLISH || type === CONNECT ? -1 : rem <= 4096 ? e - q : 0;
+  }
+
+  /**
+   * The first bytes of a resynchronisation candidate (body from p, `end` = available end, at
+   * most the packet end): -1 plausible, 0 not, n > 0 needs n body bytes. A PUBLISH needs a
+   * well-formed topic that fits [MQTT-3.3.2-1], [MQTT-3.3.2-2]; a CONNECT its protocol name.
+   */
+  private looksLikeStart(type: number, b: number, data: Buffer, p: number, end: number, rem: number): number {
+    if (type === PUBLISH) {
+      if (p + 2 > end) return 2;
+      const tlen = (data[p] << 8) | data[p + 1];
+      if (tlen + 2 + (((b >> 1) & 3) > 0 ? 2 : 0) > rem) return 0;
+      if (tlen === 0 && this.version !== 5 && this.version !== 0) return 0;
+      if (p + 2 + tlen > end) return 2 + tlen;
+      const f = scanString(data, p + 2, p + 2 + tlen);
+      return stringIsBad(f) || (f & STR_WILDCARD) !== 0 ? 0 : -1;
+    }
+    if (type === CONNECT) {
+      if (p + 2 > end) return 2;
+      const n = (data[p] << 8) | data[p + 1];
+      const name = n === 4 ? 'MQTT' : n === 6 ? 'MQIsdp' : null;
+      if (name === null) return 0;
+      if (p + 2 + n > end) return 2 + n;
+      return data.toString('latin1', p + 2, p + 2 + n) === name ? -1 : 0;
+    }
+    return -1;
   }
 
   private resynced(d: DirState): void {
     this.stats.resyncs++;
     d.mode = SYNC;
-    d.quiet = false;
+    // Stay quiet until a packet decodes cleanly: a false start is not a second desync.
     d.need = 0;
     d.unverified = false;
   }
@@ -519,12 +565,14 @@ export class MqttConnection implements TcpAppHandler {
         o.details.push(`${o.name} body cut short by a capture gap of ${missing} bytes`);
         this.emitDeferred(d, o);
       }
+    } else if (d.mode === SYNC && d.pendLen > 0 && d.overTotal > 0) {
+      this.partialOversized(d, `a capture gap of ${missing} bytes cut the`);
     } else if (d.mode === SYNC && d.pendLen > 0) {
       const pend = d.pend as Buffer;
       const name = PACKET_NAMES[pend[0] >> 4];
       if (d.need > 0 && d.overTotal === 0 && missing < d.need - d.pendLen) {
         // The gap ends inside this packet: its remainder is skipped and framing continues.
-        this.anomaly(d, 'mqtt.truncated', `${name} of ${d.need} bytes lost ${missing} bytes to a capture gap; dropped`);
+        this.anomaly(d, 'mqtt.truncated', `${name} of ${d.need} bytes lost ${missing} bytes to a capture gap; dropped`, pend[0] >> 4);
         const left = d.need - d.pendLen - missing;
         pend.fill(0, 0, d.pendLen);
         d.pendLen = 0;
@@ -533,7 +581,7 @@ export class MqttConnection implements TcpAppHandler {
         return;
       }
       const of = d.need > 0 ? ` of ${d.overTotal || d.need} bytes` : '';
-      this.anomaly(d, 'mqtt.truncated', `${name}${of} lost its end to a capture gap of ${missing} bytes; dropped`);
+      this.anomaly(d, 'mqtt.truncated', `${name}${of} lost its end to a capture gap of ${missing} bytes; dropped`, pend[0] >> 4);
       pend.fill(0, 0, d.pendLen);
     }
     // Where the bytes after the gap start is unknown: find the next packet, without a desync
@@ -546,6 +594,23 @@ export class MqttConnection implements TcpAppHandler {
     d.unverified = false;
   }
 
+  /** The head of an oversized packet was still being collected when the stream broke off. */
+  private partialOversized(d: DirState, why: string): void {
+    const pend = d.pend as Buffer;
+    const h = readFixedHeader(pend, 0, d.pendLen);
+    const hl = h & 7;
+    const total = d.overTotal;
+    d.overTotal = 0;
+    this.oversizedHead(d, pend, 0, hl, total - hl, d.pendLen, headerClass(pend[0], this.version));
+    const o = d.oversized as Oversized;
+    d.oversized = null;
+    o.codes.push('mqtt.truncated');
+    o.details.push(`${why} ${o.name}`);
+    this.emitDeferred(d, o);
+    pend.fill(0, 0, d.pendLen);
+    d.pendLen = 0;
+  }
+
   private endDirection(d: DirState): void {
     if (d.mode === SKIP) {
       const o = d.oversized;
@@ -555,13 +620,15 @@ export class MqttConnection implements TcpAppHandler {
         o.details.push(`the stream ended ${d.skip} bytes before the end of the ${o.name}`);
         this.emitDeferred(d, o);
       }
+    } else if (d.mode === SYNC && d.pendLen > 0 && d.overTotal > 0) {
+      this.partialOversized(d, `the stream ended ${d.overTotal - d.pendLen} bytes before the end of the`);
     } else if (d.mode === SYNC && d.pendLen > 0) {
       const pend = d.pend as Buffer;
       const name = PACKET_NAMES[pend[0] >> 4];
-      const total = d.overTotal || d.need;
+      const total = d.need;
       this.anomaly(d, 'mqtt.truncated', total > 0
         ? `the stream ended inside a ${name} (${d.pendLen} of ${total} bytes)`
-        : `the stream ended inside the fixed header of a ${name}`);
+        : `the stream ended inside the fixed header of a ${name}`, pend[0] >> 4);
     }
     d.mode = SYNC;
     d.pendLen = 0;
@@ -592,7 +659,7 @@ export class MqttConnection implements TcpAppHandler {
       issues.add('mqtt.reserved_packet_type', type === AUTH
         ? `packet type 15 (AUTH) before MQTT 5 [MQTT-2.2.1]`
         : `packet type 0 is reserved [MQTT-2.2.1]`);
-      this.flushIssues(d);
+      this.flushIssues(d, type);
       return;
     }
     this.headerIssues(b, cls, buf, p, hl);
@@ -619,7 +686,8 @@ export class MqttConnection implements TcpAppHandler {
       }
     }
     if (ev !== null) this.sink(ev);
-    if (issues.length !== 0) this.flushIssues(d);
+    if (issues.length !== 0) this.flushIssues(d, type);
+    else if (ev !== null) d.quiet = false;
   }
 
   private headerIssues(b: number, cls: number, buf: Buffer, p: number, hl: number): void {
@@ -655,12 +723,15 @@ export class MqttConnection implements TcpAppHandler {
         return;
       }
       if (!this.connackSeen && type !== AUTH && this.clientPending === null && !d.beforeConnackReported) {
-        this.clientPending = { name, frame: this.frame };
+        this.clientPending = { type, frame: this.frame };
       }
       return;
     }
     if (type === CONNACK) {
-      if (!this.connectSeen && this.startSeen) this.reportMissingConnect(issues, 'CONNACK without a CONNECT', this.dirs[0]);
+      // A CONNECT still arriving counts as seen: capture timestamps of two directions can cross.
+      const c = this.dirs[0];
+      const connectArriving = c.mode === SYNC && c.pendLen > 0 && (c.pend as Buffer)[0] >> 4 === CONNECT;
+      if (!this.connectSeen && this.startSeen && !connectArriving) this.reportMissingConnect(issues, 'CONNACK without a CONNECT', c);
       this.connackSeen = true;
       this.clientPending = null;
       return;
@@ -684,7 +755,7 @@ export class MqttConnection implements TcpAppHandler {
     const c = this.dirs[0];
     c.beforeConnackReported = true;
     this.anomaly(c, 'mqtt.message_before_connack',
-      `client sent ${p.name} (frame ${p.frame}) before any CONNACK, and ${why}${this.startSeen ? '' : ' (connection picked up midstream)'}`);
+      `client sent ${PACKET_NAMES[p.type]} (frame ${p.frame}) before any CONNACK, and ${why}${this.startSeen ? '' : ' (connection picked up midstream)'}`, p.type);
   }
 
   // ---------------------------------------------------------------- fast path
@@ -1032,21 +1103,22 @@ export class MqttConnection implements TcpAppHandler {
       }
     }
     issues.add('mqtt.oversized', `${name} remaining length ${rem} exceeds maxMessageLength ${this.maxLen}; only its first ${head} bytes were decoded (skipped_length ${total})`);
-    d.oversized = { name, event, codes: issues.codes.slice(), details: issues.details.slice() };
+    d.oversized = { name, type, skipped: total, event, codes: issues.codes.slice(), details: issues.details.slice() };
     issues.clear();
   }
 
   // ---------------------------------------------------------------- output
 
-  private flushIssues(d: DirState): void {
+  private flushIssues(d: DirState, type: number): void {
     const issues = this.issues;
-    for (let i = 0; i < issues.length; i++) this.anomaly(d, issues.codes[i], issues.details[i]);
+    for (let i = 0; i < issues.length; i++) this.anomaly(d, issues.codes[i], issues.details[i], type);
     issues.clear();
   }
 
-  private anomaly(d: DirState, code: MqttAnomalyCode, detail: string): void {
+  /** `packetType`: the control packet the anomaly concerns (-1: none framed). */
+  private anomaly(d: DirState, code: MqttAnomalyCode, detail: string, packetType = -1, skipped = -1): void {
     this.stats.anomalies++;
-    this.sink(mqttAnomaly(this.ts, this.frame, d.side, code, detail, this.identitySet ? this.clientId : undefined));
+    this.sink(mqttAnomaly(this.ts, this.frame, d.side, code, detail, this.identitySet ? this.clientId : undefined, packetType, skipped));
   }
 }
 
