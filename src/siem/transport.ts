@@ -259,7 +259,9 @@ function streamTransport(target: Target, opts: TransportOptions): Transport {
     },
     async close() {
       if (closed) return;
-      await this.flush(2000);
+      // Give a live or connecting socket a moment to drain; while the collector is known to be
+      // down (waiting to reconnect) waiting would only delay shutdown.
+      if (socket) await this.flush(2000);
       closed = true;
       if (timer) clearTimeout(timer);
       timer = null;
