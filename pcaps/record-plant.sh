@@ -75,9 +75,10 @@ attacks() {
   timeout 3 mosquitto_sub -h 127.0.0.1 -p 1883 -A 127.0.66.60 -i meter-07-s -u meter-07 -P meter-07-pw "${args[@]}" >/dev/null 2>&1 || true
   # 7. Connect flood: 300 connections in a few seconds.
   for b in $(seq 10); do
-    for i in $(seq 30); do pub -A 127.0.66.70 -i "flood-$b-$i" -u meter-02 -P meter-02-pw -t plant/meter-02/telemetry -m x & done
-    wait
-  done 2>/dev/null
+    local batch=()
+    for i in $(seq 30); do pub -A 127.0.66.70 -i "flood-$b-$i" -u meter-02 -P meter-02-pw -t plant/meter-02/telemetry -m x & batch+=($!); done
+    wait "${batch[@]}" 2>/dev/null || true   # only this batch: the plant's own clients run on
+  done
   # 8. Topic ACL drift: meter-05 writes on a command topic.
   pub -A 127.0.1.5 -V mqttv311 -i meter-05-cmd -u meter-05 -P meter-05-pw -t plant/cmd/valve-1 -q 1 -m open
   # 9. Rate anomaly: meter-08's credentials publishing 600 messages as fast as possible.

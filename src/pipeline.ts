@@ -77,6 +77,8 @@ export class Pipeline {
 
   /** End of input: every flow ends (reason 'eof') and pending messages are flushed. */
   finish(): PipelineStats {
+    // Datagrams whose fragments never all arrived are reported (ip.fragment_timeout) before flows end.
+    this.decoder.defrag?.flush();
     this.flows.flush(this.lastTs, this.lastFrame);
     return this.stats();
   }
