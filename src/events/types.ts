@@ -1,6 +1,8 @@
 // The typed event stream: facts about what was seen on the wire, never judgements.
 // Detectors, stores and the API all consume these; field names are an interface.
 //
+import type { TlsEvent } from './tls-types';
+
 // Performance note: events on the hot path share one FlowSide object per flow
 // direction (endpoints and Community ID are computed once per flow, not per event).
 
@@ -247,7 +249,7 @@ export interface AnomalyEvent extends EventBase {
   readonly skippedLength?: number;
 }
 
-export type IotEvent = MqttEvent | CoapMessage | FlowStart | FlowEnd | AnomalyEvent;
+export type IotEvent = MqttEvent | CoapMessage | FlowStart | FlowEnd | AnomalyEvent | TlsEvent;
 
 /** Where the decoder delivers events. */
 export type EventSink = (event: IotEvent) => void;

@@ -3,7 +3,10 @@
 import type { EventSink } from '../events/types';
 import type { AppClassifier, Dir, FlowInfo, TcpAppHandler, UdpAppHandler } from '../flow/types';
 import { createCoapHandler, createCoapTcpHandler, looksLikeCoap } from './coap';
+import { createDtlsHandler, looksLikeDtls } from './dtls';
 import { createMqttHandler, looksLikeMqttConnect, looksLikeMqttStream, type MqttOptions } from './mqtt';
+import { createTlsHandler, looksLikeTlsClientHello } from './tls';
+import { createWebSocketHandler, looksLikeWebSocketUpgrade } from './websocket';
 
 export interface ClassifierOptions {
   emit: EventSink;
@@ -16,6 +19,8 @@ export interface ClassifierOptions {
   coapStrictPorts?: readonly number[];
   /** TCP ports for CoAP over TCP (RFC 8323). Default [5683]. */
   coapTcpPorts?: readonly number[];
+  /** UDP ports where DTLS is expected (CoAPS). Default [5684]; a DTLS ClientHello is recognised on any port. */
+  dtlsPorts?: readonly number[];
 }
 
 export function createClassifier(opts: ClassifierOptions): AppClassifier {
@@ -24,15 +29,30 @@ export function createClassifier(opts: ClassifierOptions): AppClassifier {
   const coapPorts = new Set(opts.coapPorts ?? [5683]);
   const coapStrict = new Set(opts.coapStrictPorts ?? []);
   const coapTcpPorts = new Set(opts.coapTcpPorts ?? [5683]);
+  const dtlsPorts = new Set(opts.dtlsPorts ?? [5684]);
+  const mqttInner = (f: FlowInfo): TcpAppHandler => createMqttHandler(f, emit, opts.mqtt);
   const onPort = (set: Set<number>, f: FlowInfo): boolean => set.has(f.serverPort) || set.has(f.clientPort);
 
   return {
     tcp(flow: FlowInfo, dir: Dir, buf: Buffer, off: number, len: number): TcpAppHandler | null | undefined {
-      // A client that opens with CONNECT: MQTT whatever the port.
-      if (dir === 0 && !flow.midstream) {
-        const c = looksLikeMqttConnect(buf, off, len);
-        if (c === true) return createMqttHandler(flow, emit, opts.mqtt);
-        if (c === undefined) return undefined;
+      // What the client says first decides, whatever the port: an MQTT CONNECT, a TLS
+      // ClientHello (MQTT over TLS on 8883 and anywhere else), or an HTTP Upgrade to an MQTT
+      // WebSocket. The first byte tells the three apart (0x10, 0x16, 'G').
+      if (dir === 0 && !flow.midstream && len > 0) {
+        const first = buf[off];
+        if (first === 0x10) {
+          const c = looksLikeMqttConnect(buf, off, len);
+          if (c === true) return createMqttHandler(flow, emit, opts.mqtt);
+          if (c === undefined) return undefined;
+        } else if (first === 0x16) {
+          const t = looksLikeTlsClientHello(buf, off, len);
+          if (t === true) return createTlsHandler(flow, emit);
+          if (t === undefined) return undefined;
+        } else if (first === 0x47) {
+          const w = looksLikeWebSocketUpgrade(buf, off, len);
+          if (w === true) return createWebSocketHandler(flow, emit, mqttInner);
+          if (w === undefined) return undefined;
+        }
       }
       if (onPort(mqttPorts, flow)) {
         if (flow.midstream || dir === 1) {
@@ -44,6 +64,9 @@ export function createClassifier(opts: ClassifierOptions): AppClassifier {
       return null;
     },
     udp(flow: FlowInfo, _dir: Dir, buf: Buffer, off: number, len: number): UdpAppHandler | null | undefined {
+      // DTLS first: its record header (content type 20-25, version fe fd/fe ff) is no valid CoAP.
+      if (looksLikeDtls(buf, off, len)) return createDtlsHandler(flow, emit);
+      if (onPort(dtlsPorts, flow)) return undefined;
       if (onPort(coapPorts, flow)) return looksLikeCoap(buf, off, len, false) ? createCoapHandler(flow, emit) : undefined;
       if (onPort(coapStrict, flow)) return looksLikeCoap(buf, off, len, true) ? createCoapHandler(flow, emit) : undefined;
       return null;
