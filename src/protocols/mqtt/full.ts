@@ -15,6 +15,7 @@ export type RawPacket = { cmd: string; length: number; [field: string]: unknown 
 /** The parts of mqtt-packet's Parser this driver relies on (parser.js, v9). */
 interface ParserInternals {
   settings: { protocolVersion?: number };
+  _pos: number;
   _resetState(): void;
   parse(buf: Buffer): number;
   on(event: 'packet', cb: (p: RawPacket) => void): unknown;
@@ -25,6 +26,8 @@ interface ParserInternals {
  * Drives one mqtt-packet parser synchronously. mqtt-packet keeps state between calls (its byte
  * list, and `settings`, which it replaces with the last CONNECT: password included), so every
  * call starts from a reset parser with the connection's protocol level and ends by resetting it.
+ * _resetState() leaves `_pos` as an error left it, and _parseVarByteNum reads the next fixed
+ * header at that offset: it is reset here too.
  */
 class MqttPacketDriver {
   private readonly parser: ParserInternals;
@@ -48,6 +51,7 @@ class MqttPacketDriver {
     this.error = null;
     const p = this.parser;
     p._resetState();
+    p._pos = 0;
     p.settings = { protocolVersion: version === 0 ? 4 : version };
     try {
       p.parse(bytes);
@@ -57,6 +61,7 @@ class MqttPacketDriver {
     const packet = this.packet;
     const error = this.error;
     p._resetState();
+    p._pos = 0;
     p.settings = {};
     this.packet = null;
     if (error !== null) return error;

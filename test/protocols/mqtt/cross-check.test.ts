@@ -9,7 +9,7 @@ import { Issues } from '../../../src/protocols/mqtt/anomalies';
 import { parseWithMqttPacket } from '../../../src/protocols/mqtt/full';
 import { readFixedHeader } from '../../../src/protocols/mqtt/parser';
 import { PropScan } from '../../../src/protocols/mqtt/properties';
-import { scanSuback, scanSubscribe, scanUnsuback, scanUnsubscribe } from '../../../src/protocols/mqtt/scan';
+import { scanConnack, scanConnect, scanSuback, scanSubscribe, scanUnsuback, scanUnsubscribe } from '../../../src/protocols/mqtt/scan';
 import { SECRET, content, gen } from './helpers/mqtt';
 
 // Strings that survive a UTF-8 round trip (no lone surrogates), with non-ASCII characters.
@@ -134,6 +134,46 @@ describe('structural walks vs mqtt-packet', () => {
         const uw = scanUnsubscribe(ub, uhl, uend, v === 5, new Issues(), new PropScan());
         expect(uw.topics).toEqual(library<{ unsubscriptions: string[] }>(ub, v).unsubscriptions);
       }), { numRuns: 200 });
+  });
+
+  it('CONNECT (3.1, 3.1.1, 5; will, user name, password, properties) and CONNACK', () => {
+    const connect = fc.record({
+      v: fc.constantFrom(3, 4, 5),
+      clientId: text,
+      clean: fc.boolean(),
+      keepalive: fc.nat({ max: 65535 }),
+      username: fc.option(text, { nil: undefined }),
+      password: fc.option(bytes, { nil: undefined }),
+      will: fc.option(fc.record({ topic, payload: bytes, qos: fc.constantFrom(0, 1, 2), retain: fc.boolean() }), { nil: undefined }),
+      sessionExpiryInterval: fc.option(fc.nat({ max: 0xffffffff }), { nil: undefined }),
+    });
+    fc.assert(fc.property(connect, ({ v, sessionExpiryInterval, ...c }) => {
+      // 3.1/3.1.1 need a user name to send a password [MQTT-3.1.2-22] (mqtt-packet's generator always does).
+      const username = c.username ?? (c.password !== undefined ? 'u' : undefined);
+      // mqtt-packet requires a client id in 3.1, and with clean session 0 [MQTT-3.1.3-7].
+      const clientId = c.clientId === '' && (v === 3 || !c.clean) ? 'c' : c.clientId;
+      const b = gen({
+        cmd: 'connect', protocolId: v === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: v, ...c, clientId, username,
+        properties: v === 5 && sessionExpiryInterval !== undefined ? { sessionExpiryInterval } : undefined,
+      }, v);
+      const [hl, end] = body(b);
+      const issues = new Issues();
+      const w = scanConnect(b, hl, end, issues, new PropScan());
+      const lib = library<{ clientId: string; username?: string; keepalive: number; clean: boolean; will?: { topic: string; qos: number; retain: boolean; payload: Buffer }; password?: Buffer }>(b, v);
+      expect(issues.codes).toEqual([]);
+      expect(w).toMatchObject({ ok: true, version: v, clientId: lib.clientId, username: lib.username ?? null, keepAlive: lib.keepalive, cleanStart: lib.clean });
+      expect(w.will).toEqual(lib.will === undefined ? null : { topic: lib.will.topic, qos: lib.will.qos, retain: lib.will.retain, payloadLength: lib.will.payload.length });
+      expect(w.passwordEnd - w.passwordStart).toBe(lib.password === undefined ? 0 : lib.password.length);
+    }), { numRuns: 300 });
+
+    fc.assert(fc.property(fc.boolean(), fc.constantFrom(0, 0x80, 0x87, 0x8c), fc.option(fc.record({ topicAliasMaximum: fc.nat({ max: 65535 }), assignedClientIdentifier: text }, { requiredKeys: [] }), { nil: undefined }), (sessionPresent, reasonCode, properties) => {
+      const b = gen({ cmd: 'connack', sessionPresent: sessionPresent && reasonCode === 0, reasonCode, properties }, 5);
+      const [hl, end] = body(b);
+      const w = scanConnack(b, hl, end, true, new Issues(), new PropScan());
+      const lib = library<{ sessionPresent: boolean; reasonCode: number; properties?: { assignedClientIdentifier?: string } }>(b, 5);
+      expect([w.sessionPresent, w.returnCode]).toEqual([lib.sessionPresent, lib.reasonCode]);
+      expect(w.assignedClientId).toBe(lib.properties?.assignedClientIdentifier ?? null);
+    }), { numRuns: 200 });
   });
 
   it('SUBACK and UNSUBACK', () => {

@@ -309,6 +309,13 @@ describe('fixed-header and packet checks', () => {
     expect(codesOf(ev)).toEqual(['mqtt.invalid_qos']);
   });
 
+  it('a packet mqtt-packet rejects does not spoil the next one (its parser is fully reset)', () => {
+    // mqtt-packet refuses the QoS 3 subscription mid-packet; its _pos survives _resetState().
+    const ev = decodeMqttPackets(hex('82 06 00 01 00 01 74 03  82 06 00 02 00 01 75 01'), 4, { secret: SECRET });
+    expect(ev.map((e) => (e.type === 'anomaly' ? e.code : e.type))).toEqual(['mqtt.subscribe', 'mqtt.invalid_qos', 'mqtt.subscribe']);
+    expect(ev[2]).toMatchObject({ messageId: 2, subscriptions: [{ topic: 'u', qos: 1 }] });
+  });
+
   it('[MQTT-3.3.2-2] a wildcard in a PUBLISH topic name', () => {
     expect(est('30 05 00 03 61 2f 23')).toEqual(['mqtt.wildcard_in_publish']);
     expect(est('30 05 00 03 2b 2f 61')).toEqual(['mqtt.wildcard_in_publish']);
@@ -324,6 +331,12 @@ describe('fixed-header and packet checks', () => {
   it('[MQTT-3.1.3-4] ill-formed UTF-8 in the client id and [MQTT-3.1.3-12] in the user name', () => {
     expect(est('10 10 00 04 4d 51 54 54 04 02 00 3c 00 04 61 62 ff 64')).toEqual(['mqtt.invalid_utf8']);
     expect(est('10 13 00 04 4d 51 54 54 04 82 00 3c 00 02 61 62 00 03 75 c0 80')).toEqual(['mqtt.invalid_utf8']);
+  });
+
+  it('a password without a user name: allowed in MQTT 5 (3.1.2.9), not before [MQTT-3.1.2-22]', () => {
+    const v5 = decodeMqttPackets(hex('10 11 00 04 4d 51 54 54 05 40 00 3c 00 00 01 61 00 01 70'), 5, { secret: SECRET });
+    expect(v5).toMatchObject([{ type: 'mqtt.connect', clientId: 'a', username: null, password: { present: true, length: 1 } }]);
+    expect(est('10 10 00 04 4d 51 54 54 04 40 00 3c 00 01 61 00 01 70')).toEqual(['mqtt.malformed']);
   });
 
   it('reason codes outside the spec tables (section 2.4)', () => {
