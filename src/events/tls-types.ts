@@ -66,6 +66,7 @@ export interface TlsServerHello extends EventBase {
   readonly clientCertificateRequested: boolean | null;
 }
 
+/** One certificate of a chain sent in clear: TLS <= 1.2, and DTLS 1.0/1.2 (flow.proto 'udp'). */
 export interface TlsCertificate extends EventBase {
   readonly type: 'tls.certificate';
   /** 0 = the sender's own (leaf) certificate, then the chain as sent. */

@@ -1,10 +1,11 @@
 // DTLS over one UDP flow: records of each datagram, handshake fragments reassembled per
 // message_seq (RFC 6347 4.2.3) under bounds, retransmissions recognised, the PSK identity read
 // from the ClientKeyExchange according to the suite the ServerHello chose.
-import type { DtlsAlert, PskKeyExchange, TransportEventSink } from '../../events/tls-types';
+import type { DtlsAlert, PskKeyExchange, TlsCertificate, TransportEventSink } from '../../events/tls-types';
 import type { Dir, FlowInfo, UdpAppHandler } from '../../flow/types';
 import { anomaly, type TransportAnomalyCode } from '../tls/anomalies';
-import { HS, parseAlert, parseClientHello, parseHelloVerifyRequest, parseServerHello, printable } from '../tls/parser';
+import { HS, parseAlert, parseCertificateList, parseClientHello, parseHelloVerifyRequest, parseServerHello, printable } from '../tls/parser';
+import { describeCertificate, type CertificateCache } from '../tls/x509';
 import { readDtlsRecord, readHandshakeFragment, type HandshakeFragment } from './parser';
 import { cipherSuiteName, parsePskClientKeyExchange, parsePskServerKeyExchange, pskKeyExchange } from './psk';
 
@@ -13,6 +14,9 @@ export interface DtlsOptions {
   maxMessageBytes?: number;
   /** Messages under reassembly at once per direction. Default 8. */
   maxPendingMessages?: number;
+  /** Certificates described per Certificate message (tls.certificate events). Default 10. */
+  maxCertificates?: number;
+  certCache?: CertificateCache;
 }
 
 export interface DtlsStats {
@@ -25,6 +29,7 @@ export interface DtlsStats {
   handshakeMessages: number;
   fragmentedMessages: number;
   retransmissions: number;
+  certificates: number;
 }
 
 export interface DtlsHandler extends UdpAppHandler {
@@ -57,11 +62,13 @@ class DtlsFlow implements DtlsHandler {
   readonly app = 'dtls';
   readonly stats: DtlsStats = {
     datagrams: 0, records: 0, encryptedRecords: 0, dtls13Records: 0, cidRecords: 0, handshakeMessages: 0,
-    fragmentedMessages: 0, retransmissions: 0,
+    fragmentedMessages: 0, retransmissions: 0, certificates: 0,
   };
   private readonly sides: [SideState, SideState] = [new SideState(), new SideState()];
   private readonly maxMessage: number;
   private readonly maxPending: number;
+  private readonly maxCerts: number;
+  private readonly cache: CertificateCache | undefined;
   private clientRandom: Buffer | null = null;
   private serverDir: Dir = 1;
   private cipherSuite = -1;
@@ -77,6 +84,8 @@ class DtlsFlow implements DtlsHandler {
   constructor(private readonly flow: FlowInfo, private readonly emit: TransportEventSink, opts: DtlsOptions) {
     this.maxMessage = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
     this.maxPending = opts.maxPendingMessages ?? DEFAULT_MAX_PENDING;
+    this.maxCerts = opts.maxCertificates ?? 10;
+    this.cache = opts.certCache;
   }
 
   onDatagram(dir: Dir, buf: Buffer, off: number, len: number, ts: number, frame: number): void {
@@ -247,6 +256,25 @@ class DtlsFlow implements DtlsHandler {
           keyExchange: this.keyExchange ?? 'other', extensions: h.extensions, sessionIdLength: h.sessionIdLength,
           helloVerifyRequested: this.helloVerifyRequested, certificatesVisible: h.selectedVersion !== 0xfefc,
         });
+        return;
+      }
+      case HS.CERTIFICATE: {
+        // DTLS 1.0/1.2 send the chain in clear, as TLS 1.2 does (RFC 6347 4.2, RFC 5246 7.4.2).
+        const list = parseCertificateList(buf, off, len);
+        if (typeof list === 'string') {
+          this.report(dir, 'dtls.malformed', list);
+          return;
+        }
+        const sender: TlsCertificate['sender'] = dir === this.serverDir ? 'server' : 'client';
+        for (let i = 0; i < list.length && i < this.maxCerts; i++) {
+          const f = this.cache ? this.cache.describe(list[i]) : describeCertificate(list[i]);
+          if (typeof f === 'string') {
+            this.report(dir, 'tls.bad_certificate', `${sender} certificate ${i} in DTLS: ${f}`);
+            continue;
+          }
+          this.stats.certificates++;
+          this.emit({ type: 'tls.certificate', ts: this.ts, frame: this.frame, flow: this.flow.sides[dir], position: i, chainLength: list.length, sender, ...f });
+        }
         return;
       }
       case HS.SERVER_KEY_EXCHANGE: {

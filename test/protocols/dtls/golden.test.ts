@@ -2,10 +2,11 @@
 // coap-client-openssl with PSK from 127.0.0.2/.3, openssl s_client with single PSK suites from
 // .4/.5, openssl s_server/s_client with RSA_PSK and a 300-byte MTU from .6/.7) through the
 // capture and flow layers and the DTLS decoder, against tshark 4.0 (fixtures/*.tshark.json).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DtlsAlert, DtlsClientHello, DtlsPskIdentity, DtlsServerHello, TransportEventSink } from '../../../src/events/tls-types';
+import type { DtlsAlert, DtlsClientHello, DtlsPskIdentity, DtlsServerHello, TlsCertificate, TransportEventSink } from '../../../src/events/tls-types';
 import { createDtlsHandler, looksLikeDtls } from '../../../src/protocols/dtls';
 import { runPcap, type AnyEvent } from '../tls/run-pcap';
 
@@ -82,6 +83,21 @@ describe.each(['dtls-coap-psk', 'dtls-fragmented'])('%s against tshark', (name) 
     }
   });
 
+  it('certificates (reassembled from fragments): DER hash, serial, signature algorithm, validity, DNS SANs', () => {
+    const certRows = rows.filter((r) => r['dtls.handshake.certificate'].length > 0);
+    expect(events.filter((e) => e.type === 'tls.certificate')).toHaveLength(certRows.reduce((n, r) => n + r['dtls.handshake.certificate'].length, 0));
+    for (const r of certRows) {
+      const certs = at<TlsCertificate>('tls.certificate', num(r['frame.number'][0]));
+      const ders = r['dtls.handshake.certificate'];
+      expect(certs.map((c) => c.sha256)).toEqual(ders.map((h) => createHash('sha256').update(Buffer.from(h.replace(/:/g, ''), 'hex')).digest('hex')));
+      expect(certs.map((c) => c.serial)).toEqual(r['x509af.serialNumber'].map((x) => x.replace(/^(00)+(?=.)/, '')));
+      expect(certs.map((c) => c.signatureAlgorithmOid)).toEqual(certs.map((_, i) => r['x509af.algorithm.id'][3 * i + 2]));
+      expect(certs.flatMap((c) => [c.notBeforeIso, c.notAfterIso])).toEqual(r['x509af.utcTime'].map((t) => `${t.replace(' (UTC)', '').replace(' ', 'T')}.000Z`));
+      expect(certs.flatMap((c) => c.sans.filter((x) => x.startsWith('DNS:')).map((x) => x.slice(4)))).toEqual(r['x509ce.dNSName']);
+      expect(certs.every((c) => c.sender === 'server' && c.flow.proto === 'udp')).toBe(true);
+    }
+  });
+
   it('alerts: clear ones match, those at epoch > 0 are flagged encrypted', () => {
     const alertRows = rows.filter((r) => nums(r['dtls.record.content_type']).includes(21));
     const alerts = events.filter((e) => e.type === 'dtls.alert') as DtlsAlert[];
@@ -116,6 +132,9 @@ describe('what the DTLS captures show', () => {
 
   it('fragmented handshake (300-byte MTU): RSA_PSK identity reassembled from two fragments, wrong key ends in bad_record_mac', () => {
     const ev = decode('dtls-fragmented');
+    expect(ev.filter((e) => e.type === 'tls.certificate')).toMatchObject([
+      { subjectCn: 'broker.local', keyType: 'rsa', keySize: 2048, selfSigned: false }, { subjectCn: 'broker.local' },
+    ]);
     expect((ev.filter((e) => e.type === 'dtls.psk_identity') as DtlsPskIdentity[]).map((i) => [i.identity, i.keyExchange, i.identityHint])).toEqual([
       ['sensor-rsa-psk', 'rsa_psk', 'gw-hint'], ['wrong', 'rsa_psk', 'gw-hint'],
     ]);

@@ -133,6 +133,19 @@ describe('DTLS handler: anomalies and bounds', () => {
     expect(pend.codes()).toEqual(['dtls.oversized']);
   });
 
+  it('certificates in clear (DTLS 1.2) become tls.certificate events; bad DER is tls.bad_certificate, a bad list dtls.malformed', () => {
+    const certList = (...ders: Buffer[]): Buffer => {
+      const entries = Buffer.concat(ders.map((d) => Buffer.concat([Buffer.from([0, d.length >> 8, d.length & 0xff]), d])));
+      return Buffer.concat([Buffer.from([0, entries.length >> 8, entries.length & 0xff]), entries]);
+    };
+    const r = run([
+      [1, dtlsRecord(HS, dtlsHs(2, serverHelloBody({ version: 0xfefd, suite: 0xc0ae }), 1), 0, 1)],
+      [1, dtlsRecord(HS, dtlsHs(11, certList(Buffer.from('junk')), 2), 0, 2)],
+      [1, dtlsRecord(HS, dtlsHs(11, Buffer.from([0, 0, 9, 1]), 3), 0, 3)],
+    ]);
+    expect(r.codes()).toEqual(['tls.bad_certificate', 'dtls.malformed']);
+  });
+
   it('tls12_cid records are counted as encrypted', () => {
     const r = run([[0, dtlsRecord(25, Buffer.alloc(30), 1, 4)]]);
     expect(r.stats).toMatchObject({ cidRecords: 1, encryptedRecords: 1 });

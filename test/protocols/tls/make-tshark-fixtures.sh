@@ -60,7 +60,7 @@ DTLS_FIELDS=(frame.number udp.srcport dtls.record.content_type dtls.record.versi
   dtls.handshake.fragment_length dtls.handshake.length dtls.handshake.version dtls.handshake.ciphersuite
   dtls.handshake.extension.type dtls.handshake.extensions_server_name dtls.handshake.cookie
   dtls.handshake.session_id_length dtls.handshake.hint dtls.handshake.identity dtls.alert_message.level
-  dtls.alert_message.desc)
+  dtls.alert_message.desc dtls.handshake.certificate x509af.serialNumber x509af.algorithm.id x509af.utcTime x509ce.dNSName)
 for f in "$REPO"/pcaps/dtls-*.pcap; do
   dump "$f" "$REPO/test/protocols/dtls/fixtures/$(basename "$f" .pcap).tshark.json" -- "${DTLS_FIELDS[@]}"
 done
