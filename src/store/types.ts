@@ -148,6 +148,13 @@ export interface StoreHealth {
   /** Spool (ClickHouse outage) size in bytes and records. */
   spoolBytes: number;
   spoolRecords: number;
+  /**
+   * Age in ms of the oldest alert accepted but not yet durable in the backend (writer queue or
+   * spool); 0 when none. Added for /metrics' store lag.
+   */
+  lagMs?: number;
+  /** Named counters for /metrics (rows, evictions, drops, replays); snake_case names, stable. */
+  counters?: Readonly<Record<string, number>>;
 }
 
 export interface AlertStore {
