@@ -192,6 +192,15 @@ describe('hostile input on every route', () => {
         expectNoLeak(res.body);
       }
     }
+    // The stream refuses every hostile start cursor before it starts streaming (else inject would hang).
+    for (const v of [...HOSTILE, ['1', '2'] as unknown as string]) {
+      for (const [q, headers] of [[qs({ after: v }), rw], ['', { ...rw, 'last-event-id': String(v).replace(/[\r\n\u0000]/g, '') || 'x' }]] as const) {
+        const res = await a.inject({ url: `/api/v1/alerts/stream${q ? `?${q}` : ''}`, headers });
+        expect(res.statusCode, `stream ${String(v).slice(0, 40)}`).toBe(400);
+        expectError(res, 400);
+        tried++;
+      }
+    }
     // Hostile ids and bodies on the id routes.
     for (const v of HOSTILE) {
       for (const method of ['GET', 'PATCH'] as const) {

@@ -52,7 +52,7 @@ describe.each(STORE_KINDS)('GET /api/v1/inventory/* ($name)', (kind) => {
   it('refuses bad limits, foreign and broken cursors, unknown parameters', async () => {
     const topicsCursor = (await a.inject({ url: '/api/v1/inventory/topics?limit=1', headers: ro })).json().nextCursor;
     for (const r of ROUTES) {
-      for (const p of [{ limit: '0' }, { limit: '5000' }, { limit: 'x' }, { sensor: '' }, { q: 'x' }, { limit: ['1', '2'] }]) {
+      for (const p of [{ limit: '0' }, { limit: '5000' }, { limit: 'x' }, { sensor: '' }, { q: 'x' }, { limit: ['1', '2'] }] as Record<string, string | string[]>[]) {
         expectError(await a.inject({ url: `/api/v1/inventory/${r}?${qs(p)}`, headers: ro }), 400, 'bad_request');
       }
       for (const cursor of ['x', "1' OR '1'='1", ...(r === 'topics' ? [] : [topicsCursor])]) {

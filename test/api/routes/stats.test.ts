@@ -52,7 +52,7 @@ describe.each(STORE_KINDS)('GET /api/v1/stats ($name)', (kind) => {
       { from: '10', to: '5' }, { bucket: '0' }, { bucket: '5w' }, { bucket: '-1' }, { bucket: '99999999' },
       { from: '0', to: String(Number.MAX_SAFE_INTEGER), bucket: '1' }, { from: 'now' }, { sensor: '\u0000' },
       { bucket: ['1h', '1d'] }, { extra: '1' },
-    ]) {
+    ] as Record<string, string | string[]>[]) {
       expectError(await a.inject({ url: `/api/v1/stats?${qs(p)}`, headers: ro }), 400, 'bad_request');
     }
   });
