@@ -149,6 +149,11 @@ export class MqttConnection implements TcpAppHandler {
   private readonly props = new PropScan();
   private readonly ack = new AckScratch();
 
+  /** Level unknown: a PUBLISH that cannot be MQTT 5 was seen (stop trying), or MQTT 5 votes. */
+  private notV5 = false;
+  private v5Votes = 0;
+  private readonly probe = new PublishScratch();
+  private readonly probeIssues = new Issues();
   private connectSeen = false;
   private identitySet = false;
   private connackSeen = false;
@@ -768,6 +773,7 @@ export class MqttConnection implements TcpAppHandler {
     const issues = this.issues;
     const b = buf[p];
     const qos = (b >> 1) & 3;
+    if (this.version === 0 && !this.notV5 && wireEnd === end) this.inferFromPublish(buf, p + hl, end, qos);
     const v5 = this.version === 5;
     const s = d.pub;
     const err = decodePublish(buf, p + hl, end, qos, v5, s);
@@ -805,6 +811,29 @@ export class MqttConnection implements TcpAppHandler {
       retain: (b & 1) !== 0, dup: (b & 8) !== 0, messageId, payloadLength,
       topicAlias: alias > 0 ? alias : undefined, properties,
     };
+  }
+
+  /**
+   * Level unknown (midstream): does this PUBLISH read as MQTT 5? An empty topic with a Topic
+   * Alias is MQTT 5 at once (3.1.1 has no empty topic names [MQTT-4.7.3-1]); a non-empty, valid
+   * PUBLISH property block is a vote, three votes decide; a PUBLISH that cannot be MQTT 5 ends
+   * the question (a 3.1.1 payload rarely reads as a valid property block, never three times).
+   */
+  private inferFromPublish(buf: Buffer, body: number, end: number, qos: number): void {
+    const t = this.probe;
+    if (decodePublish(buf, body, end, qos, true, t) !== null) {
+      this.notV5 = true;
+      return;
+    }
+    if (t.propsEnd === t.propsStart) return;
+    const pi = this.probeIssues;
+    pi.clear();
+    const ps = this.props;
+    if (!scanProperties(buf, t.propsStart, t.propsEnd, PUBLISH, ps, pi) || pi.length !== 0) {
+      this.notV5 = true;
+      return;
+    }
+    if ((t.topic === '' && ps.topicAlias > 0) || ++this.v5Votes >= 3) this.version = 5;
   }
 
   /** Topic Alias (MQTT 5 section 3.3.2.3.4): per direction, set by a topic + alias, used by an empty topic. */

@@ -267,6 +267,24 @@ describe('midstream', () => {
     expect(s.messages[1]).toMatchObject({ reasonCode: 0x10 });
   });
 
+  it('infers MQTT 5 from a PUBLISH using a Topic Alias with an empty topic name', () => {
+    const pub = (topic: string, alias: number): Buffer => PUB(topic, '{"t":21}', 5, { properties: { topicAlias: alias } });
+    const s = new Session({ flowMidstream: true }).client(Buffer.concat([pub('', 2), pub('a/b', 3), pub('', 3)]));
+    expect(s.messages.map((e) => [e.version, (e as MqttPublish).topic, (e as MqttPublish).payloadLength])).toEqual([[5, '', 8], [5, 'a/b', 8], [5, 'a/b', 8]]);
+    expect(s.codes).toEqual(['mqtt.unknown_topic_alias']);
+  });
+
+  it('infers MQTT 5 from three PUBLISHes with valid properties; a 3.1.1 stream stays unknown and clean', () => {
+    const v5 = Array.from({ length: 4 }, (_, i) => PUB(`t/${i}`, 'x', 5, { properties: { contentType: 'text/plain' } }));
+    const s = new Session({ flowMidstream: true }).client(Buffer.concat(v5));
+    expect(s.messages.map((e) => e.version)).toEqual([0, 0, 5, 5]);
+    expect(s.messages.map((e) => (e as MqttPublish).payloadLength)).toEqual([15, 15, 1, 1]);
+    const v4 = Array.from({ length: 6 }, (_, i) => PUB(`t/${i}`, i % 2 ? '{"v":1}' : '\u0000\u0001bin', 4, { qos: 1, messageId: i + 1 }));
+    const s4 = new Session({ flowMidstream: true }).client(Buffer.concat(v4)).end();
+    expect(s4.messages.map((e) => e.version)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(s4.codes).toEqual([]);
+  });
+
   it('infers MQTT 5 from a CONNACK with properties', () => {
     const s = new Session({ flowMidstream: true }).server(CONNACK5({ topicAliasMaximum: 5 }));
     expect(s.messages).toMatchObject([{ type: 'mqtt.connack', version: 5, properties: { topicAliasMaximum: 5 } }]);
