@@ -15,8 +15,11 @@ export interface MetricsSnapshot {
   readonly events: number;
   /** Alerts raised, by detector id (counters). */
   readonly alertsByDetector: Readonly<Record<string, number>>;
-  /** Seconds between an alert being raised and it being durable in the store (gauge). */
-  readonly storeLagSeconds: number;
+  /**
+   * Seconds between an alert being raised and it being durable in the store (gauge). Optional:
+   * the store's own health (lagMs) is used when it reports one.
+   */
+  readonly storeLagSeconds?: number;
 }
 
 export type MetricsSource = () => MetricsSnapshot;

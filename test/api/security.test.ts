@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { expectError, expectNoLeak } from './assert';
-import { HOSTILE, RW_TOKEN, TOKENS, alertId, app, qs, ro, rw, seededStore } from './fixtures';
+import { HOSTILE, RW_TOKEN, TOKENS, alertId, app, makeAlert, qs, ro, rw, seededStore } from './fixtures';
 import { MemoryStore } from './memory-store';
+import { STORE_KINDS } from './stores';
 
 interface RouteCase { method: 'GET' | 'PATCH'; url: string; payload?: object; write?: boolean; params: string[] }
 
@@ -170,9 +171,9 @@ describe('body limit, CORS, unknown routes', () => {
   });
 });
 
-describe('hostile input on every route', () => {
+describe.each(STORE_KINDS)('hostile input on every route ($name)', (kind) => {
   it('never answers 5xx, never leaks, and keeps the error shape', async () => {
-    const store = await seededStore(20);
+    const store = await seededStore(20, await kind.make());
     const a = app(store, { tokens: TOKENS });
     let tried = 0;
     for (const r of ROUTES) {
@@ -224,18 +225,23 @@ describe('hostile input on every route', () => {
     // The alert is untouched by all of that, apart from writes that were legitimate text.
     expect((await store.getAlert(ID))!.status).toMatch(/^(open|closed)$/);
     await a.close();
+    await store.close();
   });
 
   it('treats SQL metacharacters in text filters as plain text', async () => {
-    const store = await seededStore(5);
-    await store.putAlerts([{ ...(await store.getAlert(ID))!, summary: "it's a \"quoted\" 50% _match_; DROP TABLE x --" }], 'edge-1');
+    const store = await seededStore(5, await kind.make());
+    await store.putAlerts([makeAlert(3, { summary: "it's a \"quoted\" 50% _match_; DROP TABLE x --" })], 'edge-1');
     const a = app(store);
     for (const q of ["it's", '"quoted"', '50%', '_match_', '; DROP TABLE x --']) {
       const res = await a.inject({ url: `/api/v1/alerts?${qs({ q })}` });
       expect(res.json().alerts.map((x: { id: string }) => x.id), q).toEqual([ID]);
     }
     await a.close();
+    await store.close();
   });
+});
+
+describe('unexpected store failures', () => {
 
   it('answers a store that throws unexpectedly with 500/503 and no detail', async () => {
     const store = new MemoryStore();

@@ -21,7 +21,7 @@ function num(v: number): string {
 class Exposition {
   private readonly lines: string[] = [];
 
-  metric(name: string, type: 'counter' | 'gauge', help: string, samples: Sample[] | number): void {
+  metric(name: string, type: 'counter' | 'gauge' | 'untyped', help: string, samples: Sample[] | number): void {
     this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     const list: Sample[] = typeof samples === 'number' ? [[{}, samples]] : samples;
     for (const [labels, value] of list) {
@@ -48,25 +48,35 @@ export async function renderMetrics(ctx: ApiContext): Promise<string> {
     x.metric('iotwatch_events_total', 'counter', 'Protocol events decoded.', m.events);
     x.metric('iotwatch_alerts_total', 'counter', 'Alerts raised, by detector.',
       Object.entries(m.alertsByDetector).map(([detector, v]): Sample => [{ detector }, v]));
-    x.metric('iotwatch_store_lag_seconds', 'gauge', 'Delay between an alert being raised and it being durable.', m.storeLagSeconds);
   }
   let up = 1;
   let pending = 0;
   let spoolBytes = 0;
   let spoolRecords = 0;
+  let lagSeconds = m?.storeLagSeconds;
+  let counters: [string, number][] = [];
   try {
     const h = await ctx.store.health();
     up = h.ok ? 1 : 0;
     pending = h.pending;
     spoolBytes = h.spoolBytes;
     spoolRecords = h.spoolRecords;
+    // The store knows its own backlog best.
+    if (h.lagMs !== undefined) lagSeconds = h.lagMs / 1000;
+    counters = Object.entries(h.counters ?? {}).filter(([k, v]) => /^[a-z][a-z0-9_]{0,63}$/.test(k) && typeof v === 'number');
   } catch {
     up = 0;
+  }
+  if (lagSeconds !== undefined) {
+    x.metric('iotwatch_store_lag_seconds', 'gauge', 'Age of the oldest alert raised but not yet durable in the store.', lagSeconds);
   }
   x.metric('iotwatch_store_up', 'gauge', 'Whether the alert store answers and is healthy.', [[{ kind: ctx.store.kind }, up]]);
   x.metric('iotwatch_store_pending_alerts', 'gauge', 'Alerts accepted but not yet durable.', pending);
   x.metric('iotwatch_spool_bytes', 'gauge', 'Size of the outage spool in bytes.', spoolBytes);
   x.metric('iotwatch_spool_records', 'gauge', 'Records in the outage spool.', spoolRecords);
+  for (const [name, v] of counters.sort()) {
+    x.metric(`iotwatch_store_${name}`, 'untyped', `Store counter ${name} (StoreHealth.counters).`, v);
+  }
   x.metric('iotwatch_api_requests_total', 'counter', 'API requests by method, route and status.',
     ctx.counters.entries().map((e): Sample => [{ method: e.method, route: e.route, code: e.status }, e.count]));
   x.metric('iotwatch_api_auth_failures_total', 'counter', 'Requests refused for a missing or invalid token.', ctx.counters.authFailures);

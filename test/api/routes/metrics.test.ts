@@ -17,7 +17,7 @@ function parse(text: string): { types: Map<string, string>; samples: { name: str
   expect(text.endsWith('\n')).toBe(true);
   for (const line of text.trimEnd().split('\n')) {
     if (line.startsWith('# HELP ')) continue;
-    const t = /^# TYPE ([a-z_:][a-z0-9_:]*) (counter|gauge)$/.exec(line);
+    const t = /^# TYPE ([a-z_:][a-z0-9_:]*) (counter|gauge|untyped)$/.exec(line);
     if (t) {
       types.set(t[1], t[2]);
       continue;
@@ -59,6 +59,24 @@ describe('GET /metrics', () => {
     expect(get('iotwatch_api_auth_failures_total')).toBe(1);
     expect(types.get('iotwatch_packets_total')).toBe('counter');
     expect(types.get('iotwatch_flows_active')).toBe('gauge');
+    await a.close();
+  });
+
+  it('takes the store lag and counters from the store\'s health when it reports them', async () => {
+    const store = new MemoryStore();
+    store.health = async () => ({
+      ok: true, kind: 'clickhouse', detail: '', pending: 3, spoolBytes: 10, spoolRecords: 1, lagMs: 1500,
+      counters: { evicted_alerts: 4, replayed: 2, 'Bad Name': 1 },
+    });
+    const a = app(store, { metrics: () => ({ ...snapshot, storeLagSeconds: undefined }) });
+    const { samples, types } = parse((await a.inject({ url: '/metrics' })).body);
+    const get = (name: string): number | undefined => samples.find((s) => s.name === name)?.value;
+    expect(get('iotwatch_store_lag_seconds')).toBe(1.5);
+    expect(get('iotwatch_store_pending_alerts')).toBe(3);
+    expect(get('iotwatch_store_evicted_alerts')).toBe(4);
+    expect(get('iotwatch_store_replayed')).toBe(2);
+    expect(types.get('iotwatch_store_replayed')).toBe('untyped');
+    expect(samples.some((s) => s.name.includes('bad'))).toBe(false);
     await a.close();
   });
 
