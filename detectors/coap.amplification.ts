@@ -74,7 +74,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       const before = s.fired;
       s.counts[0] += e.length;
       // Bytes alone are a download; only bytes that dwarf the requests make a reflector.
-      if (s.counts[0] >= s.thr[0].value && ratio(s) >= t.minRatio) w.fire(s, 0);
+      if (w.over(s, 0) && ratio(s) >= t.minRatio) w.fire(s, 0);
       if (e.requestPath === DISCOVERY && s.x.servers.add(serverEndpoint(e.flow))) w.add(s, 1, 1);
       if (before === 0 && s.fired !== 0) raise(s, w.windowStart);
     },

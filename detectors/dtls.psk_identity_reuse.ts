@@ -5,7 +5,7 @@
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { SetBaselines } from './lib/sets';
 import { CappedSet } from './lib/tables';
-import type { DtlsPskIdentity } from './lib/tls-inputs';
+import type { DtlsPskIdentity } from '../src/events/tls-types';
 import { EntityWindows, type WindowSlot } from './lib/windows';
 
 export const id = 'dtls.psk_identity_reuse';

@@ -65,7 +65,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
 
       const tp = topics.touch(e.topic, e.ts);
       tp.proof.add(e);
-      // Publishers are only tracked once a topic gets close to its threshold.
+      // Publishers are only tracked once a topic gets halfway to its absolute minimum.
       if (tp.counts[0] + 1 >= tp.thr[0].value / 2) (tp.x ??= { clients: new CappedSet(16), covered: false }).clients.add(c.key);
       if (topics.add(tp, 0, 1)) {
         // A topic flooded by one client that already alerted is that client's alert, not a second one.

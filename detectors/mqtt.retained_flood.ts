@@ -42,7 +42,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       windowStart: ws,
       entity: { kind: 'client_id', value: s.key },
       summary: `Client ${s.key} sent ${s.counts[0]} retained messages (${s.counts[1]} bytes, ${s.counts[2]} new topics) in ${t.window} s; `
-        + `${METRIC_NAMES[m]} ${s.counts[m]} reached ${s.thr[m].value}.`,
+        + `${METRIC_NAMES[m]} ${s.counts[m]} reached ${w.threshold(s, m).value}.`,
       evidence: w.evidence(s, m, { retained: s.counts[0], bytes: s.counts[1], newTopics: s.counts[2] }),
       proof: s.proof,
       count: s.counts[0],

@@ -2,9 +2,9 @@
 // own time (not the analyst's clock): expired, or not yet valid. Clients that go on with the
 // session do not check certificates.
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
-import { serverEndpoint } from './lib/endpoints';
 import { Findings, findingSpec } from './lib/posture';
-import { certTimeUs, type TlsCertificate } from './lib/tls-inputs';
+import type { TlsCertificate } from '../src/events/tls-types';
+import { DAY_US, presenter } from './lib/tls';
 
 export const id = 'tls.cert_expired';
 export const category = 'posture';
@@ -21,27 +21,23 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   const findings = new Findings<{ cert: TlsCertificate | null; expired: boolean }>(ctx, () => ({ cert: null, expired: true }), (f) => {
     const c = f.x.cert!;
     const ts = f.proof.last;
-    const days = Math.round(((f.x.expired ? ts - certTimeUs(c.notAfter) : certTimeUs(c.notBefore) - ts) / 86_400e6) * 10) / 10;
+    const days = Math.round(((f.x.expired ? ts - c.notAfter : c.notBefore - ts) / DAY_US) * 10) / 10;
     ctx.alert(findingSpec(f, {
       entity: { kind: 'certificate', value: c.sha256 },
       summary: f.x.expired
-        ? `Certificate "${c.subject}" presented by ${serverEndpoint(c.flow)} expired ${days} days before the capture.`
-        : `Certificate "${c.subject}" presented by ${serverEndpoint(c.flow)} is not valid until ${days} days after the capture.`,
+        ? `Certificate "${c.subject}" presented by ${presenter(c)} expired ${days} days before the capture.`
+        : `Certificate "${c.subject}" presented by ${presenter(c)} is not valid until ${days} days after the capture.`,
       evidence: {
         metric: f.x.expired ? 'days since notAfter' : 'days until notBefore', observed: days, baseline: null, threshold: 0, window: 0,
-        subject: c.subject, issuer: c.issuer ?? null, notBefore: iso(c.notBefore), notAfter: iso(c.notAfter),
-        presentedBy: c.flow.dir === 'to_server' ? 'client' : 'server',
+        subject: c.subject, issuer: c.issuer, notBefore: c.notBeforeIso, notAfter: c.notAfterIso, presentedBy: c.sender,
       },
     }));
   });
 
   return {
     onEvent(e: TlsCertificate): void {
-      const notAfter = certTimeUs(e.notAfter);
-      const notBefore = certTimeUs(e.notBefore);
-      if (Number.isNaN(notAfter) || Number.isNaN(notBefore)) return ctx.count('unparsable_validity');
-      const expired = e.ts > notAfter;
-      if (!expired && !(t.includeNotYetValid && e.ts < notBefore)) return;
+      const expired = e.ts > e.notAfter;
+      if (!expired && !(t.includeNotYetValid && e.ts < e.notBefore)) return;
       const f = findings.observe(e.sha256 || e.subject);
       f.proof.add(e);
       f.x.cert = e;
@@ -51,11 +47,6 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     tick: (now: number) => findings.tick(now),
     flush: () => findings.flush(),
   };
-}
-
-function iso(t: number | string): string {
-  const us = certTimeUs(t);
-  return Number.isNaN(us) ? String(t) : new Date(us / 1000).toISOString();
 }
 
 export const detector = defineDetector({

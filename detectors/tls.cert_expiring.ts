@@ -1,9 +1,9 @@
 // tls.cert_expiring: a certificate that expires within `days` of the capture time: the outage
 // (devices unable to connect) is scheduled. Judged at capture time, not the analyst's clock.
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
-import { serverEndpoint } from './lib/endpoints';
 import { Findings, findingSpec } from './lib/posture';
-import { certTimeUs, type TlsCertificate } from './lib/tls-inputs';
+import type { TlsCertificate } from '../src/events/tls-types';
+import { DAY_US as DAY, presenter } from './lib/tls';
 
 export const id = 'tls.cert_expiring';
 export const category = 'posture';
@@ -18,30 +18,25 @@ export const schema: Schema<typeof tunables> = {
   urgentDays: { type: 'number', min: 0, max: 3650, description: 'within this many days the finding is medium severity' },
 };
 
-const DAY = 86_400e6;
-
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const findings = new Findings<{ cert: TlsCertificate | null }>(ctx, () => ({ cert: null }), (f) => {
     const c = f.x.cert!;
-    const left = Math.round(((certTimeUs(c.notAfter) - f.proof.last) / DAY) * 10) / 10;
+    const left = Math.round(((c.notAfter - f.proof.last) / DAY) * 10) / 10;
     ctx.alert(findingSpec(f, {
       entity: { kind: 'certificate', value: c.sha256 },
       severity: left <= t.urgentDays ? 'medium' : 'low',
-      summary: `Certificate "${c.subject}" presented by ${serverEndpoint(c.flow)} expires in ${left} days (${new Date(certTimeUs(c.notAfter) / 1000).toISOString()}).`,
+      summary: `Certificate "${c.subject}" presented by ${presenter(c)} expires in ${left} days (${c.notAfterIso}).`,
       evidence: {
         metric: 'days until notAfter', observed: left, baseline: null, threshold: t.days, window: 0,
-        subject: c.subject, issuer: c.issuer ?? null, notAfter: new Date(certTimeUs(c.notAfter) / 1000).toISOString(),
-        presentedBy: c.flow.dir === 'to_server' ? 'client' : 'server',
+        subject: c.subject, issuer: c.issuer, notAfter: c.notAfterIso, presentedBy: c.sender,
       },
     }));
   });
 
   return {
     onEvent(e: TlsCertificate): void {
-      const notAfter = certTimeUs(e.notAfter);
-      if (Number.isNaN(notAfter)) return ctx.count('unparsable_validity');
       // Already expired is tls.cert_expired's.
-      if (notAfter < e.ts || notAfter - e.ts > t.days * DAY) return;
+      if (e.notAfter < e.ts || e.notAfter - e.ts > t.days * DAY) return;
       const f = findings.observe(e.sha256 || e.subject);
       f.proof.add(e);
       f.x.cert = e;

@@ -1,10 +1,12 @@
-// tls.no_client_auth: a TLS or DTLS server on an IoT port that completes its handshake flight
-// without a CertificateRequest: any client can connect, and only a password (if any) stands
+// tls.no_client_auth: a TLS server on an IoT port that completes its handshake flight without a
+// CertificateRequest (RFC 5246 7.4.4): any client can connect, and only a password (if any) stands
 // between it and the broker. TLS 1.3 hides the CertificateRequest, so only <= 1.2 is judged.
+// (DTLS servers here use PSKs, which authenticate the client; the decoder does not report a
+// DTLS CertificateRequest.)
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { serverEndpoint } from './lib/endpoints';
 import { Findings, findingSpec } from './lib/posture';
-import type { TlsServerHello } from './lib/tls-inputs';
+import type { TlsServerHello } from '../src/events/tls-types';
 
 export const id = 'tls.no_client_auth';
 export const category = 'posture';
@@ -29,7 +31,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
 
   return {
     onEvent(e: TlsServerHello): void {
-      if (e.certificateRequested !== false) return;
+      if (e.clientCertificateRequested !== false) return;
       const port = e.flow.dir === 'to_client' ? e.flow.sport : e.flow.dport;
       if (ports.size > 0 && !ports.has(port)) return;
       const f = findings.observe(serverEndpoint(e.flow));
@@ -45,8 +47,8 @@ export const detector = defineDetector({
   id, category, tunables, schema, create,
   severity: 'low',
   usesBaseline: false,
-  subscribes: ['tls.server_hello', 'dtls.server_hello'],
-  description: 'A TLS/DTLS server on an MQTT or CoAP port that does not request a client certificate.',
+  subscribes: ['tls.server_hello'],
+  description: 'A TLS server on an MQTT or CoAP port that does not request a client certificate.',
   recommendation: 'Require client certificates (mutual TLS) for devices on the broker or gateway (mosquitto: require_certificate true), issued per device from a private CA.',
   mitre: null, // a missing control, not an adversary technique
 });

@@ -1,10 +1,10 @@
 // tls.self_signed: an end-entity certificate that signs itself. Peers can only trust it by pinning
 // it or by not validating at all, and the second is the common case on IoT devices.
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
-import { serverEndpoint } from './lib/endpoints';
 import { Findings, findingSpec } from './lib/posture';
 import { CappedSet } from './lib/tables';
-import type { TlsCertificate } from './lib/tls-inputs';
+import type { TlsCertificate } from '../src/events/tls-types';
+import { presenter } from './lib/tls';
 
 export const id = 'tls.self_signed';
 export const category = 'posture';
@@ -37,11 +37,11 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
 
   return {
     onEvent(e: TlsCertificate): void {
-      if (!e.selfSigned || (t.leafOnly && (e.chainIndex ?? 0) !== 0) || allowed.has(e.sha256.toLowerCase())) return;
+      if (!e.selfSigned || (t.leafOnly && e.position !== 0) || allowed.has(e.sha256.toLowerCase())) return;
       const f = findings.observe(e.sha256 || e.subject);
       f.proof.add(e);
       f.x.subject = e.subject;
-      f.x.by.add(e.flow.dir === 'to_server' ? `client ${e.flow.src}` : `server ${serverEndpoint(e.flow)}`);
+      f.x.by.add(presenter(e));
       findings.report(f);
     },
     tick: (now: number) => findings.tick(now),

@@ -4,7 +4,8 @@ import { defineDetector, type DetectorContext, type Schema } from './lib/detecto
 import { serverEndpoint } from './lib/endpoints';
 import { Findings, findingSpec } from './lib/posture';
 import { CappedSet } from './lib/tables';
-import { versionLabel, versionRank, type TlsServerHello } from './lib/tls-inputs';
+import type { DtlsServerHello, TlsServerHello } from '../src/events/tls-types';
+import { versionLabel, versionRank } from './lib/tls';
 
 export const id = 'tls.weak_version';
 export const category = 'posture';
@@ -35,13 +36,15 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   });
 
   return {
-    onEvent(e: TlsServerHello): void {
-      const rank = versionRank(e.version);
+    onEvent(e: TlsServerHello | DtlsServerHello): void {
+      // A HelloRetryRequest is not the negotiated version yet.
+      if (e.type === 'tls.server_hello' && e.helloRetryRequest) return;
+      const rank = versionRank(e.selectedVersion);
       if (rank < 0) return ctx.count('unknown_version');
       if (rank >= min) return;
       const f = findings.observe(serverEndpoint(e.flow));
       f.proof.add(e);
-      f.x.seen.add(versionLabel(e.version));
+      f.x.seen.add(versionLabel(e.selectedVersion));
       f.x.lowest = Math.min(f.x.lowest, rank);
       findings.report(f);
     },

@@ -3,10 +3,10 @@
 // No wall clock, no timers, no I/O: time comes from the packets.
 import type { IotEvent } from '../../src/events/types';
 import type { AlertSpec, Category, Severity } from '../../src/alerts/types';
-import type { TlsInputEvent } from './tls-inputs';
 import type { BoundedMap, LruEntry, LruTable } from './tables';
 
-export type InputEvent = IotEvent | TlsInputEvent;
+/** Every event the engine routes (the decoder's IotEvent union, TLS/DTLS included). */
+export type InputEvent = IotEvent;
 export type InputType = InputEvent['type'];
 export type EventOf<K extends InputType> = Extract<InputEvent, { type: K }>;
 

@@ -1,32 +1,28 @@
 // Bounded tables for per-entity state. Every table has a bound; hitting it evicts the
 // least recently used entry and is counted, never a silent drop or an unbounded Map.
 
-/** Shared by all tables of one engine: `gen` advances once per second of capture time. */
-export interface TableClock {
-  gen: number;
-}
-
 export interface TableStats {
   readonly size: number;
   readonly max: number;
   readonly evictions: number;
 }
 
-/** Entries carry their own LRU stamp, so a hit costs one Map lookup and no allocation. */
+/** Entries carry their own reference bit, so a hit costs one Map lookup and one store. */
 export interface LruEntry {
   lru: number;
 }
 
 /**
- * LRU table keyed by string. Recency is tracked per clock generation: a hit re-inserts an
- * entry (moving it to the young end of the Map) at most once per generation, so the hot path
- * is a plain Map.get almost always.
+ * Approximate LRU keyed by string (the CLOCK / second-chance policy): a hit only sets the
+ * entry's reference bit; when the table is full, entries are taken oldest first, and one whose
+ * bit is set gets a second chance (bit cleared, moved to the young end) instead of eviction.
+ * So the hot path is a plain Map.get, and eviction cost is amortised over the hits.
  */
 export class LruTable<V extends LruEntry> {
   private readonly m = new Map<string, V>();
   evictions = 0;
 
-  constructor(readonly max: number, private readonly clock: TableClock, private readonly onEvict?: (key: string, v: V) => void) {}
+  constructor(readonly max: number, private readonly onEvict?: (key: string, v: V) => void) {}
 
   get size(): number {
     return this.m.size;
@@ -34,23 +30,19 @@ export class LruTable<V extends LruEntry> {
 
   get(key: string): V | undefined {
     const v = this.m.get(key);
-    if (v !== undefined && v.lru !== this.clock.gen) {
-      this.m.delete(key);
-      this.m.set(key, v);
-      v.lru = this.clock.gen;
-    }
+    if (v !== undefined) v.lru = 1;
     return v;
   }
 
-  /** Look up without touching recency. */
+  /** Look up without marking the entry used. */
   peek(key: string): V | undefined {
     return this.m.get(key);
   }
 
   set(key: string, v: V): V {
-    if (!this.m.has(key) && this.m.size >= this.max) this.evictOldest();
-    v.lru = this.clock.gen;
-    this.m.delete(key);
+    if (!this.m.has(key) && this.m.size >= this.max) this.evictOne();
+    // A new entry starts unreferenced: one seen once is the first to go (scan resistance).
+    v.lru = 0;
     this.m.set(key, v);
     return v;
   }
@@ -71,12 +63,20 @@ export class LruTable<V extends LruEntry> {
     return { size: this.m.size, max: this.max, evictions: this.evictions };
   }
 
-  private evictOldest(): void {
-    const first = this.m.entries().next();
-    if (first.done === true) return;
-    this.m.delete(first.value[0]);
-    this.evictions++;
-    this.onEvict?.(first.value[0], first.value[1]);
+  private evictOne(): void {
+    // Terminates: every entry passed over loses its bit, so the second lap finds a victim.
+    for (const [k, v] of this.m) {
+      if (v.lru !== 0) {
+        v.lru = 0;
+        this.m.delete(k);
+        this.m.set(k, v);
+        continue;
+      }
+      this.m.delete(k);
+      this.evictions++;
+      this.onEvict?.(k, v);
+      return;
+    }
   }
 }
 

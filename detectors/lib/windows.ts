@@ -2,8 +2,9 @@
 // robust baseline. Windows are aligned to multiples of their length in capture time, so
 // window starts (and alert ids) do not depend on where a capture begins.
 //
-// The threshold of an entity is computed once when it first shows up in a window; an event
-// then costs one Map lookup and a comparison, and a crossing fires at once (not at window close).
+// An event costs one Map lookup and a comparison, and a crossing fires at once (not at window
+// close). The threshold is never below the metric's absolute minimum, so the median and MAD of an
+// entity are only computed once its count reaches that minimum: most entities never do.
 import type { DetectorContext, Schema } from './detector';
 import { BaselineError, SECOND } from './detector';
 import { Proof } from './proof';
@@ -54,6 +55,8 @@ export class WindowSlot<X> implements LruEntry {
   live = false;
   /** Bit i set: metric i crossed its threshold in this window. */
   fired = 0;
+  /** Bit i set: thr[i] is the entity's threshold; clear: thr[i] is only its lower bound. */
+  exact = 0;
   readonly counts: number[];
   readonly thr: Threshold[];
   readonly proof = new Proof();
@@ -78,6 +81,8 @@ export class EntityWindows<X> {
   readonly table: LruTable<WindowSlot<X>>;
   private readonly active: WindowSlot<X>[] = [];
   private readonly len: number;
+  /** Per metric, the absolute minimum as a threshold (the lower bound of any entity's). */
+  private readonly floors: Threshold[];
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -88,6 +93,7 @@ export class EntityWindows<X> {
   ) {
     this.len = t.window * SECOND;
     this.table = ctx.lru<WindowSlot<X>>(name, t.maxEntities);
+    this.floors = metrics.map((m) => ({ value: m.minCount, centre: null, spread: 0, samples: 0 }));
   }
 
   /** The entity's slot in the current window; rolls the window first when ts is past its end. */
@@ -102,9 +108,26 @@ export class EntityWindows<X> {
   /** Count n for metric m; true exactly when this crosses the metric's threshold. */
   add(s: WindowSlot<X>, m: number, n: number): boolean {
     const c = (s.counts[m] += n);
-    if (c < s.thr[m].value || (s.fired & (1 << m)) !== 0) return false;
+    if (c < s.thr[m].value || (s.fired & (1 << m)) !== 0 || c < this.threshold(s, m).value) return false;
     s.fired |= 1 << m;
     return true;
+  }
+
+  /** Whether metric m is at or above its threshold (for a detector with its own condition). */
+  over(s: WindowSlot<X>, m: number): boolean {
+    return s.counts[m] >= s.thr[m].value && s.counts[m] >= this.threshold(s, m).value;
+  }
+
+  /** The entity's threshold for metric m in this window (computed on first need). */
+  threshold(s: WindowSlot<X>, m: number): Threshold {
+    const bit = 1 << m;
+    if ((s.exact & bit) === 0) {
+      s.exact |= bit;
+      const h = this.t.baseline;
+      const mt = this.metrics[m];
+      if (h !== undefined) s.thr[m] = robustThreshold(s.base[m], { z: h.z, minCount: mt.minCount, coldThreshold: mt.coldThreshold, minSamples: h.minSamples });
+    }
+    return s.thr[m];
   }
 
   /** Mark metric m fired (for a detector with its own condition); true the first time in the window. */
@@ -125,7 +148,7 @@ export class EntityWindows<X> {
   }
 
   evidence(s: WindowSlot<X>, m: number, extra?: Record<string, Evidence[string]>): Evidence {
-    const t = s.thr[m];
+    const t = this.threshold(s, m);
     const observed = s.counts[m];
     if (this.t.baseline === undefined) return { metric: this.metrics[m].name, observed, baseline: null, threshold: t.value, window: this.t.window, ...extra };
     return {
@@ -180,13 +203,10 @@ export class EntityWindows<X> {
 
   private activate(s: WindowSlot<X>): void {
     s.live = true;
-    const h = this.t.baseline;
+    // Fixed thresholds are exact from the start; learning never fires.
     const learning = this.ctx.learning;
-    for (let m = 0; m < this.metrics.length; m++) {
-      const mt = this.metrics[m];
-      if (h === undefined) s.thr[m] = { value: mt.minCount, centre: null, spread: 0, samples: 0 };
-      else s.thr[m] = learning ? NEVER : robustThreshold(s.base[m], { z: h.z, minCount: mt.minCount, coldThreshold: mt.coldThreshold, minSamples: h.minSamples });
-    }
+    s.exact = this.t.baseline === undefined || learning ? -1 : 0;
+    for (let m = 0; m < this.metrics.length; m++) s.thr[m] = learning && this.t.baseline !== undefined ? NEVER : this.floors[m];
     this.active.push(s);
   }
 

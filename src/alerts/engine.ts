@@ -10,7 +10,7 @@ import {
   BaselineError, SECOND,
   type AnyDetector, type DetectorContext, type DetectorInstance, type InputEvent, type TunableValue,
 } from '../../detectors/lib/detector';
-import { BoundedMap, LruTable, type LruEntry, type TableClock, type TableStats } from '../../detectors/lib/tables';
+import { BoundedMap, LruTable, type LruEntry, type TableStats } from '../../detectors/lib/tables';
 
 export type EngineMode = 'detect' | 'learn';
 
@@ -104,7 +104,7 @@ class Ctx implements DetectorContext {
     this.eng.raise(this.slot, spec);
   }
   lru<V extends LruEntry>(name: string, max: number): LruTable<V> {
-    const t = new LruTable<V>(max, this.eng.clock);
+    const t = new LruTable<V>(max);
     this.slot.tables.set(uniqueName(this.slot.tables, name), t);
     return t;
   }
@@ -129,7 +129,6 @@ class EngineImpl implements Engine {
   startTs = 0;
   learningEnd = Infinity;
   baselineLoaded = false;
-  readonly clock: TableClock = { gen: 0 };
   readonly detectors: readonly string[];
   private started = false;
   private nextTick = 0;
@@ -275,7 +274,6 @@ class EngineImpl implements Engine {
   }
 
   private tick(now: number): void {
-    this.clock.gen++;
     this.nextTick = (Math.floor(now / TICK) + 1) * TICK;
     for (const s of this.ticking) {
       try {

@@ -107,7 +107,7 @@ function plant(): InputEvent[] {
   const cf = coapFlow('10.0.0.50', '10.0.1.5');
   ev.push(...spread(60, 0, 600, (t) => coapRequest(cf, t, 'GET', '/temp')), coapRequest(cf, at(750), 'PUT', '/temp'), coapResponse(cf, at(750.1), '2.04', { requestMethod: 'PUT', requestPath: '/temp' }));
   const tls = flow('10.0.0.60', '10.0.0.1', { sport: 8883 });
-  ev.push(serverHello(tls, at(3), 'TLS 1.0', false), certificate(tls, at(3.1), { selfSigned: true, notAfter: '2023-01-01T00:00:00Z' }));
+  ev.push(serverHello(tls, at(3), 0x0301, false), certificate(tls, at(3.1), { selfSigned: true, notAfter: at(-86_400 * 300) }));
   return ev.sort((a, b) => a.ts - b.ts);
 }
 

@@ -7,8 +7,8 @@ import type {
 import type { Alert, AlertKind, AlertSpec } from '../../src/alerts/types';
 import { createEngine, type Engine, type EngineMode } from '../../src/alerts/engine';
 import type { AnyDetector, DetectorContext, InputEvent } from '../../detectors/lib/detector';
-import { BoundedMap, LruTable, type LruEntry, type TableClock } from '../../detectors/lib/tables';
-import type { DtlsPskIdentity, TlsCertificate, TlsServerHello } from '../../detectors/lib/tls-inputs';
+import { BoundedMap, LruTable, type LruEntry } from '../../detectors/lib/tables';
+import type { DtlsPskIdentity, DtlsServerHello, TlsCertificate, TlsServerHello } from '../../src/events/tls-types';
 
 /** 2023-11-14T00:00:00Z in µs: a multiple of a day, so minute, hour and day windows start here. */
 export const T0 = 1_699_920_000_000_000;
@@ -120,20 +120,46 @@ export function coapReset(f: Flow, t: number, toClient = true): CoapMessage {
   };
 }
 
-export function serverHello(f: Flow, t: number, version: string | number, certificateRequested?: boolean, type: TlsServerHello['type'] = 'tls.server_hello'): TlsServerHello {
-  return { type, ts: t, frame: nextFrame(), flow: f.down, version, ...(certificateRequested !== undefined ? { certificateRequested } : {}) };
+const VERSION_NAMES: Record<number, string> = { 0x0300: 'SSL 3.0', 0x0301: 'TLS 1.0', 0x0302: 'TLS 1.1', 0x0303: 'TLS 1.2', 0x0304: 'TLS 1.3', 0xfeff: 'DTLS 1.0', 0xfefd: 'DTLS 1.2' };
+
+/** A ServerHello negotiating `selectedVersion` (wire code); TLS 1.3 hides CertificateRequest (null). */
+export function serverHello(f: Flow, t: number, selectedVersion: number, clientCertificateRequested: boolean | null = null): TlsServerHello {
+  return {
+    type: 'tls.server_hello', ts: t, frame: nextFrame(), flow: f.down, legacyVersion: Math.min(selectedVersion, 0x0303), selectedVersion,
+    version: VERSION_NAMES[selectedVersion] ?? 'unknown', cipherSuite: 0xc02f, compressionMethod: 0, extensions: [], alpn: null, sessionIdLength: 32,
+    helloRetryRequest: false, certificatesVisible: selectedVersion !== 0x0304, clientCertificateRequested,
+  };
 }
 
-export function certificate(f: Flow, t: number, o: Partial<Omit<TlsCertificate, 'type' | 'ts' | 'frame' | 'flow'>> & { fromClient?: boolean } = {}): TlsCertificate {
+export function dtlsServerHello(f: Flow, t: number, selectedVersion: number): DtlsServerHello {
   return {
-    type: 'tls.certificate', ts: t, frame: nextFrame(), flow: o.fromClient === true ? f.up : f.down, chainIndex: o.chainIndex ?? 0,
-    subject: o.subject ?? 'CN=broker.plant.local', issuer: o.issuer ?? 'CN=Plant CA', notBefore: o.notBefore ?? '2023-01-01T00:00:00Z',
-    notAfter: o.notAfter ?? '2024-06-01T00:00:00Z', selfSigned: o.selfSigned ?? false, sha256: o.sha256 ?? 'aa'.repeat(32),
+    type: 'dtls.server_hello', ts: t, frame: nextFrame(), flow: f.down, epoch: 0, sequence: 1, legacyVersion: selectedVersion, selectedVersion,
+    version: VERSION_NAMES[selectedVersion] ?? 'unknown', cipherSuite: 0xc0a8, cipherSuiteName: 'TLS_PSK_WITH_AES_128_CCM_8', keyExchange: 'psk',
+    extensions: [], sessionIdLength: 0, helloVerifyRequested: true, certificatesVisible: false,
+  };
+}
+
+const iso = (us: number): string => new Date(us / 1000).toISOString();
+
+/** A certificate; validity in µs (default: 2023-01-01 to 2024-06-01, valid at T0). */
+export function certificate(f: Flow, t: number, o: { position?: number; subject?: string; notBefore?: number; notAfter?: number; selfSigned?: boolean; sha256?: string; fromClient?: boolean } = {}): TlsCertificate {
+  const notBefore = o.notBefore ?? Date.parse('2023-01-01T00:00:00Z') * 1000;
+  const notAfter = o.notAfter ?? Date.parse('2024-06-01T00:00:00Z') * 1000;
+  const subject = o.subject ?? 'CN=broker.plant.local';
+  return {
+    type: 'tls.certificate', ts: t, frame: nextFrame(), flow: o.fromClient === true ? f.up : f.down, position: o.position ?? 0, chainLength: 1,
+    sender: o.fromClient === true ? 'client' : 'server', subject, issuer: o.selfSigned === true ? subject : 'CN=Plant CA', subjectCn: subject.replace(/^CN=/, ''),
+    serial: '01', sans: [], notBefore, notAfter, notBeforeIso: iso(notBefore), notAfterIso: iso(notAfter), keyType: 'ec', keySize: 256,
+    signatureAlgorithm: 'ecdsa-with-SHA256', signatureAlgorithmOid: '1.2.840.10045.4.3.2', selfSigned: o.selfSigned ?? false, isCa: false,
+    sha256: o.sha256 ?? 'aa'.repeat(32), length: 500,
   };
 }
 
 export function pskIdentity(f: Flow, t: number, identity: string): DtlsPskIdentity {
-  return { type: 'dtls.psk_identity', ts: t, frame: nextFrame(), flow: f.up, identity };
+  return {
+    type: 'dtls.psk_identity', ts: t, frame: nextFrame(), flow: f.up, epoch: 0, sequence: 3, identity, identityHex: Buffer.from(identity).toString('hex'),
+    identityLength: identity.length, identityHint: null, keyExchange: 'psk', cipherSuite: 0xc0a8,
+  };
 }
 
 /** `n` events spread evenly over [from, from + seconds). */
@@ -180,22 +206,19 @@ export interface FakeContext extends DetectorContext {
   learningEnd: number;
   learning: boolean;
   readonly raised: AlertSpec[];
-  readonly clock: TableClock;
 }
 
 export function fakeContext(o: Partial<Pick<FakeContext, 'now' | 'startTs' | 'learningEnd'>> = {}): FakeContext {
-  const clock: TableClock = { gen: 0 };
   const ctx = {
     id: 'test', now: o.now ?? T0, startTs: o.startTs ?? T0, learningEnd: o.learningEnd ?? T0, baselineLoaded: false,
     get learning() {
       return this.now < this.learningEnd;
     },
     raised: [] as AlertSpec[],
-    clock,
     alert(spec: AlertSpec) {
       this.raised.push(spec);
     },
-    lru: <V extends LruEntry>(_: string, max: number) => new LruTable<V>(max, clock),
+    lru: <V extends LruEntry>(_: string, max: number) => new LruTable<V>(max),
     bounded: <K, V>(_: string, max: number) => new BoundedMap<K, V>(max),
     count() {},
   };

@@ -12,7 +12,7 @@ describe('tls.self_signed', () => {
   });
 
   it('CA-issued, a self-signed root further up the chain, or a pinned fingerprint: nothing', () => {
-    const events = [certificate(f, at(1)), certificate(f, at(1), { selfSigned: true, chainIndex: 2, sha256: 'bb'.repeat(32) })];
+    const events = [certificate(f, at(1)), certificate(f, at(1), { selfSigned: true, position: 2, sha256: 'bb'.repeat(32) })];
     expect(run(detector, events).alerts).toHaveLength(0);
     const pinned = certificate(f, at(1), { selfSigned: true, sha256: 'cc'.repeat(32) });
     expect(run(detector, [pinned], { tunables: { allowSha256: ['CC:'.repeat(31) + 'CC'] } }).alerts).toHaveLength(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hasWildcard, isAuthFailure, literalDepth, subtreeAncestors, topicSubtree, unshared } from '../../../detectors/lib/mqtt';
-import { versionRank, certTimeUs } from '../../../detectors/lib/tls-inputs';
+import { versionLabel, versionRank } from '../../../detectors/lib/tls';
 
 describe('topic helpers', () => {
   it.each([
@@ -48,9 +48,7 @@ describe('TLS input helpers', () => {
     expect(['SSL 3.0', 'TLS 1.0', 'TLSv1.1', 'TLS 1.2', 'TLS 1.3', 'DTLS 1.0', 'DTLS 1.2', 'bogus'].map(versionRank)).toEqual([1, 2, 3, 4, 5, 3, 4, -1]);
     expect([0x0300, 0x0301, 0x0303, 0xfeff, 0xfefd, 0x1234].map(versionRank)).toEqual([1, 2, 4, 3, 4, -1]);
   });
-  it('certificate times: µs or ISO, NaN otherwise', () => {
-    expect(certTimeUs('2024-01-01T00:00:00Z')).toBe(1_704_067_200_000_000);
-    expect(certTimeUs(5)).toBe(5);
-    expect(certTimeUs('never')).toBeNaN();
+  it('labels wire codes', () => {
+    expect([0x0301, 0xfefd, 0x1234].map(versionLabel)).toEqual(['TLS 1.0', 'DTLS 1.2', '0x1234']);
   });
 });
