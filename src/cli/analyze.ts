@@ -14,6 +14,9 @@ import { CAPTURE_OPTIONS, CliError, pipelineOptions } from './common';
 import { formatSummary, type InputSummary } from './decode';
 import { runInput } from './inputs';
 import { LineWriter } from './output';
+import { createRecorder } from '../store/records';
+import { openStoreFromOptions, STORE_OPTIONS } from './store-options';
+import { sensorId } from './common';
 
 export const ANALYZE_HELP = `usage: iotwatch analyze [options] FILE...
 
@@ -24,6 +27,9 @@ options:
   --json                    one alert per line (JSON) on standard output instead of the summary
   --baseline FILE           baselines learned from known-good traffic (iotwatch learn)
   --config FILE             detector tunables (JSON; see the README's detector catalogue)
+  --clickhouse URL          write alerts and records to ClickHouse (default: $IOTWATCH_CLICKHOUSE_URL)
+  --store DIR               embedded store directory (default: $IOTWATCH_HOME/store)
+  --no-store                write nothing: print only
   (and the capture options of iotwatch decode: --sensor-id, --secret-file, --max-mqtt-message,
    --mqtt-port, --coap-port)
 `;
@@ -41,6 +47,8 @@ options:
 
 const ANALYZE_OPTIONS = {
   ...CAPTURE_OPTIONS,
+  ...STORE_OPTIONS,
+  'no-store': { type: 'boolean' },
   json: { type: 'boolean' },
   baseline: { type: 'string' },
   config: { type: 'string' },
@@ -68,7 +76,7 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-async function runEngine(argv: string[], mode: 'detect' | 'learn', help: string, onAlert?: (a: Alert) => void) {
+async function runEngine(argv: string[], mode: 'detect' | 'learn', help: string, onEvent?: (e: IotEvent) => void) {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: ANALYZE_OPTIONS });
   if (values.help) {
     process.stdout.write(help);
@@ -85,7 +93,7 @@ async function runEngine(argv: string[], mode: 'detect' | 'learn', help: string,
   const baseline = values.baseline ? readJson(values.baseline, 'baseline') : undefined;
   let engine: Engine;
   try {
-    engine = createEngine({ mode, config, baseline, onAlert: onAlert ? (a, kind) => kind === 'new' && onAlert(a) : undefined });
+    engine = createEngine({ mode, config, baseline });
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -94,6 +102,7 @@ async function runEngine(argv: string[], mode: 'detect' | 'learn', help: string,
   const emit = (e: IotEvent): void => {
     counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
     engine.onEvent(e);
+    onEvent?.(e);
   };
   const inputs: InputSummary[] = [];
   for (const file of positionals) {
@@ -109,10 +118,25 @@ async function runEngine(argv: string[], mode: 'detect' | 'learn', help: string,
 }
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const r = await runEngine(argv, 'detect', ANALYZE_HELP);
+  const { values: pre } = parseArgs({ args: argv, allowPositionals: true, options: ANALYZE_OPTIONS, strict: false });
+  const sensor = sensorId(pre as { 'sensor-id'?: string });
+  const recorder = pre['no-store'] ? null : createRecorder(sensor);
+  const r = await runEngine(argv, 'detect', ANALYZE_HELP, recorder ? (e) => recorder.onEvent(e) : undefined);
   if (r === null) return 0;
   const out = new LineWriter();
   const alerts = r.engine.alerts();
+  let stored = '';
+  if (recorder) {
+    // Same ids for the same capture: analysing it again replaces its alerts, never duplicates them.
+    const store = await openStoreFromOptions(r.values, sensor);
+    try {
+      await store.putAlerts(alerts, sensor);
+      await store.putRecords(recorder.flush());
+    } finally {
+      await store.close();
+    }
+    stored = `${alerts.length} alerts written to the ${store.kind} store`;
+  }
   if (r.values.json) {
     for (const a of alerts) out.line(JSON.stringify(a, jsonReplacer));
   } else {
@@ -120,6 +144,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     out.line('');
     out.line(formatSummary(r.counts, r.inputs));
   }
+  if (stored) process.stderr.write(`iotwatch: ${stored}\n`);
   await out.end();
   return 0;
 }

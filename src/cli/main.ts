@@ -4,6 +4,7 @@ import { CaptureFormatError } from '../capture/format';
 import { CliError } from './common';
 import { analyzeCommand, learnCommand } from './analyze';
 import { decodeCommand } from './decode';
+import { sensorCommand, serveCommand } from './service';
 
 export const MAIN_HELP = `usage: iotwatch COMMAND [options]
 
@@ -13,6 +14,8 @@ commands:
   decode FILE...     decode captures into one JSON event per line (--summary for counts)
   analyze FILE...    run every detector over captures: alert summary (--json: one alert per line)
   learn FILE... -o B learn baselines from known-good captures for analyze --baseline B
+  serve              serve the REST API and web console over the alert store
+  sensor -i IFACE    the whole service on a SPAN port: live capture, detectors, store, API
 
 Run 'iotwatch COMMAND --help' for a command's options.
 exit codes: 0 success, 1 error (unreadable or invalid input, store failure), 2 usage error
@@ -24,6 +27,8 @@ const COMMANDS: Record<string, Command> = {
   decode: decodeCommand,
   analyze: analyzeCommand,
   learn: learnCommand,
+  serve: serveCommand,
+  sensor: sensorCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
