@@ -1,8 +1,9 @@
 // The stores the API tests run against: the memory test double, and the real embedded store
 // (the same tests, a second run), each fresh in its own directory.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { createEmbeddedStore } from '../../src/store/embedded/embedded-store';
 import type { AlertStore } from '../../src/store/types';
 import { MemoryStore } from './memory-store';
@@ -15,6 +16,7 @@ export interface StoreKind {
 
 const root = mkdtempSync(join(tmpdir(), 'iotwatch-api-stores-'));
 let n = 0;
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 export const STORE_KINDS: StoreKind[] = [
   { name: 'memory double', make: async () => new MemoryStore() },

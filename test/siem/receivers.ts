@@ -2,7 +2,7 @@
 // parsers for what arrives: RFC 5424 messages, octet-counted frames, CEF.
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -269,7 +269,9 @@ export function makeCertificate(cn = 'localhost'): Pki {
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
     '-days', '2', '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn},IP:127.0.0.1`,
   ], { stdio: 'ignore' });
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+  const pki = { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+  rmSync(dir, { recursive: true, force: true });
+  return pki;
 }
 
 export async function tlsReceiver(pki: Pki, framer: Framer = 'octet-counting', opts: { requestCert?: boolean; ca?: string } = {}): Promise<Receiver> {
