@@ -17,6 +17,7 @@ import { LineWriter } from './output';
 import { createRecorder } from '../store/records';
 import { openStoreFromOptions, STORE_OPTIONS } from './store-options';
 import { sensorId } from './common';
+import { alertToEcsLine, createSyslogSink } from '../siem';
 
 export const ANALYZE_HELP = `usage: iotwatch analyze [options] FILE...
 
@@ -25,6 +26,10 @@ severity and detector, top entities) and the capture statistics.
 
 options:
   --json                    one alert per line (JSON) on standard output instead of the summary
+  --format FORMAT           with one alert per line: json (default with --json) or ecs (Elastic Common Schema)
+  --syslog URL              also send every alert to a syslog collector (RFC 5424, CEF payload):
+                            udp://HOST:PORT, tcp://HOST:PORT (octet counting) or tls://HOST:PORT
+  --syslog-ca FILE          CA certificate(s) for tls:// (default: the system store)
   --baseline FILE           baselines learned from known-good traffic (iotwatch learn)
   --config FILE             detector tunables (JSON; see the README's detector catalogue)
   --clickhouse URL          write alerts and records to ClickHouse (default: $IOTWATCH_CLICKHOUSE_URL)
@@ -49,6 +54,9 @@ const ANALYZE_OPTIONS = {
   ...CAPTURE_OPTIONS,
   ...STORE_OPTIONS,
   'no-store': { type: 'boolean' },
+  format: { type: 'string' },
+  syslog: { type: 'string' },
+  'syslog-ca': { type: 'string' },
   json: { type: 'boolean' },
   baseline: { type: 'string' },
   config: { type: 'string' },
@@ -121,6 +129,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const { values: pre } = parseArgs({ args: argv, allowPositionals: true, options: ANALYZE_OPTIONS, strict: false });
   const sensor = sensorId(pre as { 'sensor-id'?: string });
   const recorder = pre['no-store'] ? null : createRecorder(sensor);
+  const format = pre.format ?? 'json';
+  if (format !== 'json' && format !== 'ecs') throw new CliError(`--format: expected json or ecs, got ${JSON.stringify(format)}`, 2);
   const r = await runEngine(argv, 'detect', ANALYZE_HELP, recorder ? (e) => recorder.onEvent(e) : undefined);
   if (r === null) return 0;
   const out = new LineWriter();
@@ -137,8 +147,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     }
     stored = `${alerts.length} alerts written to the ${store.kind} store`;
   }
-  if (r.values.json) {
-    for (const a of alerts) out.line(JSON.stringify(a, jsonReplacer));
+  if (typeof r.values.syslog === 'string') await forwardToSyslog(alerts, r.values.syslog, r.values['syslog-ca'] as string | undefined, sensor);
+  if (r.values.json || pre.format !== undefined) {
+    for (const a of alerts) out.line(format === 'ecs' ? alertToEcsLine(a, { sensor }) : JSON.stringify(a, jsonReplacer));
   } else {
     out.line(formatAlertSummary(alerts));
     out.line('');
@@ -147,6 +158,21 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (stored) process.stderr.write(`iotwatch: ${stored}\n`);
   await out.end();
   return 0;
+}
+
+async function forwardToSyslog(alerts: readonly Alert[], url: string, caFile: string | undefined, sensor: string): Promise<void> {
+  let sink;
+  try {
+    sink = createSyslogSink({ url, ca: caFile ? readFileSync(caFile) : undefined, sensor });
+  } catch (err) {
+    throw new CliError(`--syslog: ${(err as Error).message}`, 2);
+  }
+  for (const a of alerts) sink.send(a);
+  const delivered = await sink.flush(10_000);
+  await sink.close();
+  const st = sink.stats();
+  if (!delivered) process.stderr.write(`iotwatch: syslog ${url}: not every alert was delivered (${JSON.stringify(st)})\n`);
+  else process.stderr.write(`iotwatch: ${alerts.length} alerts sent to syslog ${url}\n`);
 }
 
 export async function learnCommand(argv: string[]): Promise<number> {

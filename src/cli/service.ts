@@ -16,6 +16,7 @@ import type { AlertStore } from '../store/types';
 import { iotwatchHome, loadSecret } from '../util/secret';
 import { CAPTURE_OPTIONS, CliError, pipelineOptions, sensorId } from './common';
 import { openStoreFromOptions, STORE_OPTIONS, StoreFeeder } from './store-options';
+import { createSyslogSink, type AlertForwarder } from '../siem';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8087';
 
@@ -45,6 +46,8 @@ options:
                        which the sensor saves every 5 minutes and when it stops)
   --config FILE        detector tunables (JSON)
   --no-api             do not serve the API
+  --syslog URL         forward every new alert to syslog (RFC 5424 + CEF): udp://, tcp:// or tls://HOST:PORT
+  --syslog-ca FILE     CA certificate(s) for tls:// syslog
   (and --clickhouse, --store, --listen, --tokens as for serve; capture options as for decode)
 `;
 
@@ -127,6 +130,8 @@ export async function sensorCommand(argv: string[]): Promise<number> {
       baseline: { type: 'string' },
       config: { type: 'string' },
       'no-api': { type: 'boolean' },
+      syslog: { type: 'string' },
+      'syslog-ca': { type: 'string' },
     },
   });
   if (values.help) {
@@ -151,6 +156,14 @@ export async function sensorCommand(argv: string[]): Promise<number> {
     throw new CliError((err as Error).message);
   }
 
+  let syslog: AlertForwarder | null = null;
+  if (values.syslog) {
+    try {
+      syslog = createSyslogSink({ url: values.syslog, ca: values['syslog-ca'] ? readFileSync(values['syslog-ca']) : undefined, sensor });
+    } catch (err) {
+      throw new CliError(`--syslog: ${(err as Error).message}`, 2);
+    }
+  }
   const store = await openStoreFromOptions(values, sensor);
   const feeder = new StoreFeeder(store, sensor);
   const alertsByDetector: Record<string, number> = {};
@@ -159,7 +172,10 @@ export async function sensorCommand(argv: string[]): Promise<number> {
     engine = createEngine({
       mode: 'detect', config, baseline,
       onAlert: (a, kind) => {
-        if (kind === 'new') alertsByDetector[a.detector] = (alertsByDetector[a.detector] ?? 0) + 1;
+        if (kind === 'new') {
+          alertsByDetector[a.detector] = (alertsByDetector[a.detector] ?? 0) + 1;
+          syslog?.send(a);
+        }
         feeder.onAlert(a);
       },
     });
@@ -231,6 +247,10 @@ export async function sensorCommand(argv: string[]): Promise<number> {
   saveBaseline();
   await app?.close();
   await store.close();
+  if (syslog) {
+    await syslog.flush(5000);
+    await syslog.close();
+  }
   const c = capture.stats();
   process.stderr.write(`iotwatch: ${c.packets} packets, ${events} events, ${feeder.alertsWritten} alert writes; baseline saved to ${baselinePath}\n`);
   return 0;
