@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeBenchCapture } from './make-capture';
+import { runApiBench } from './api-bench';
 
 const root = resolve(__dirname, '..', '..');
 const cli = join(root, 'bin', 'iotwatch.js');
@@ -49,6 +50,13 @@ function main(): void {
   line('iotwatch decode --summary: MB/s', (mb / ours.seconds).toFixed(1));
   line('iotwatch decode --summary: peak RSS MB', (summary.process.maxRssKb / 1024).toFixed(1));
 
+  // Issue 3: every detector on must cost at most 25% over decoding alone.
+  const an = timed(process.execPath, [cli, 'analyze', '--no-store', '--no-flow-events', file]);
+  if (an.status !== 0) throw new Error(`iotwatch analyze failed: ${an.stderr}`);
+  line('iotwatch analyze (every detector): seconds', an.seconds.toFixed(2));
+  line('iotwatch analyze: packets/s', Math.round(n / an.seconds).toLocaleString('en'));
+  line('analyze vs decode --summary', `${(((an.seconds / ours.seconds) - 1) * 100).toFixed(1)}% slower`);
+
   if (has('tshark')) {
     const ts = timed('tshark', ['-n', '-r', file, '-T', 'fields', '-e', 'mqtt.msgtype', '-e', 'coap.code']);
     if (ts.status !== 0) throw new Error(`tshark failed: ${ts.stderr.slice(0, 500)}`);
@@ -61,4 +69,15 @@ function main(): void {
   }
 }
 
-main();
+async function all(): Promise<void> {
+  main();
+  if (process.env.IOTWATCH_BENCH_SKIP_API !== '1') {
+    process.stdout.write('\nREST API over the embedded store (100,000 alerts):\n');
+    await runApiBench();
+  }
+}
+
+all().catch((err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
