@@ -227,11 +227,21 @@ describe('cluster layout SQL', () => {
     expect(() => clusterSchemaSql(ctx, { cluster: "c'" })).toThrow();
   });
 
-  it('every replicated statement parses on the real server (it fails for want of ZooKeeper, not on syntax)', async () => {
-    for (const s of clusterSchemaSql({ ...ctx, ttl: false }, { cluster: 'iotwatch_test' })) {
+  it('every replicated statement is accepted by the real server up to the point where it needs ZooKeeper', async () => {
+    // The parser runs before anything else, so "not a syntax error" means the text parses. Then,
+    // without ON CLUSTER, 18.16 checks a Replicated engine's arguments (Code 42 when wrong) before
+    // it looks for ZooKeeper (Code 225): failing on 225 means the engine definition was accepted.
+    const zkCtx = { ...ctx, database: 'zkcheck', ttl: false };
+    for (const s of clusterSchemaSql(zkCtx, { cluster: 'iotwatch_test' })) {
       const err = await server.sql(s).then(() => null, (e: Error) => e.message);
-      // 62 is SYNTAX_ERROR; anything else means the server understood the statement.
-      if (err !== null) expect(err, s).not.toMatch(/Code: 62\b/);
+      expect(err, s).toMatch(/Code: (49|225)\b/); // distributed DDL (or ZooKeeper) not configured
     }
+    for (const s of clusterSchemaSql(zkCtx, { cluster: 'iotwatch_test', onCluster: false })) {
+      const err = await server.sql(s).then(() => null, (e: Error) => e.message);
+      if (/Replicated/.test(s)) expect(err, s).toMatch(/Code: 225\b.*ZooKeeper/);
+      else expect(err, s).toBeNull();
+    }
+    const wrong = "CREATE TABLE zkcheck.wrong (a UInt8) ENGINE = ReplicatedMergeTree('/p/{shard}', '{replica}', 'x', 'y') ORDER BY a";
+    expect(await server.sql(wrong).then(() => null, (e: Error) => e.message)).toMatch(/Code: 42\b/);
   });
 });
