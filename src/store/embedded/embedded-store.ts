@@ -17,6 +17,7 @@ import {
 import type { AlertKey } from '../alert-match';
 import { AppendLog } from '../append-log';
 import type { LogRecovery } from '../append-log';
+import type { NormalizedAlertQuery } from '../validate';
 import {
   aggregateClients, aggregateCoap, aggregateTls, aggregateTopics, clientKey, coapKey, daysToExpiry, pageInventory, RECORD_TABLES,
   ROW_KEYS, tlsKey, topicKey,
@@ -73,14 +74,18 @@ export class EmbeddedStore implements AlertStore {
   private readonly now: () => number;
 
   private alerts = new Map<string, StoredAlert>();
-  // Write order for the feed and for eviction: parallel arrays from `head`; entries whose seq
-  // no longer matches the live alert are superseded versions, skipped and swept now and then.
-  private seqIds: string[] = [];
+  // Write order for the feed and for eviction: parallel arrays from `head`. Every version is a new
+  // object, so an entry is live iff the map still holds that very object; superseded and evicted
+  // entries are skipped and swept now and then.
+  private written: StoredAlert[] = [];
   private seqs: number[] = [];
   private head = 0;
   private stale = 0;
   private nextSeq = 1;
   private evicted = 0;
+  /** Sorted views for queryAlerts, rebuilt lazily (see sortedIndex). */
+  private indexes = new Map<string, { arr: StoredAlert[]; upTo: number }>();
+  private interned = new Map<string, string>();
 
   private records: Record<RecordTable, Map<string, RecordRow>> = {
     sessions: new Map(), topics: new Map(), coap: new Map(), tls: new Map(),
@@ -164,41 +169,56 @@ export class EmbeddedStore implements AlertStore {
       ? { status: prev.status, statusBy: prev.statusBy, statusNote: prev.statusNote, statusAt: prev.statusAt }
       : { status: 'open', statusBy: null, statusNote: null, statusAt: null });
     // The SOC's workflow state survives a detector's newer version of the same alert.
-    this.alerts.set(a.id, { ...a, sensor, ...st, seq });
-    this.seqIds.push(a.id);
+    const obj: StoredAlert = {
+      ...a,
+      detector: this.intern(a.detector),
+      recommendation: this.intern(a.recommendation),
+      sensor: this.intern(sensor),
+      ...st,
+      seq,
+    };
+    this.alerts.set(a.id, obj);
+    this.written.push(obj);
     this.seqs.push(seq);
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
-    while (this.alerts.size > this.maxAlerts && this.head < this.seqIds.length) {
-      const id = this.seqIds[this.head];
-      const s = this.seqs[this.head];
+    while (this.alerts.size > this.maxAlerts && this.head < this.written.length) {
+      const old = this.written[this.head];
       this.head++;
-      const live = this.alerts.get(id);
-      if (live && live.seq === s) {
-        this.alerts.delete(id);
+      if (this.alerts.get(old.id) === old) {
+        this.alerts.delete(old.id);
         this.evicted++;
       } else {
         this.stale--;
       }
     }
-    if (this.head > 65_536 && (this.head > this.seqIds.length / 2 || this.stale > this.alerts.size)) this.sweep();
+    if (this.head > 65_536 && (this.head > this.written.length / 2 || this.stale > this.alerts.size)) this.sweep();
     else if (this.stale > Math.max(65_536, this.alerts.size)) this.sweep();
+  }
+
+  /** One copy of strings most alerts repeat (detector, recommendation, sensor): memory per alert. */
+  private intern(s: string): string {
+    const hit = this.interned.get(s);
+    if (hit !== undefined) return hit;
+    if (this.interned.size < 10_000) this.interned.set(s, s);
+    return s;
   }
 
   /** Drops superseded and evicted entries from the write-order arrays. */
   private sweep(): void {
-    const ids: string[] = [];
+    const objs: StoredAlert[] = [];
     const seqs: number[] = [];
-    for (let i = this.head; i < this.seqIds.length; i++) {
-      const live = this.alerts.get(this.seqIds[i]);
-      if (live && live.seq === this.seqs[i]) {
-        ids.push(this.seqIds[i]);
-        seqs.push(this.seqs[i]);
+    for (let i = this.head; i < this.written.length; i++) {
+      const a = this.written[i];
+      if (this.alerts.get(a.id) === a) {
+        objs.push(a);
+        seqs.push(a.seq);
       }
     }
-    this.seqIds = ids;
+    this.written = objs;
     this.seqs = seqs;
     this.head = 0;
     this.stale = 0;
+    this.indexes.clear(); // their write positions no longer hold
   }
 
   private applyStatus(id: string, status: AlertStatus, by: string, note: string | null, at: number): StoredAlert | null {
@@ -325,9 +345,9 @@ export class EmbeddedStore implements AlertStore {
   private *alertSnapshot(): Iterable<Buffer> {
     const meta: AlertLogRecord = { t: 'm', next: this.nextSeq, ev: this.evicted };
     yield Buffer.from(JSON.stringify(meta), 'utf8');
-    for (let i = this.head; i < this.seqIds.length; i++) {
-      const a = this.alerts.get(this.seqIds[i]);
-      if (!a || a.seq !== this.seqs[i]) continue;
+    for (let i = this.head; i < this.written.length; i++) {
+      const a = this.written[i];
+      if (this.alerts.get(a.id) !== a) continue;
       const { sensor, status, statusBy, statusNote, statusAt, seq, ...alert } = a;
       const rec: AlertLogRecord = { t: 'a', q: seq, s: sensor, a: alert, x: { st: status, by: statusBy, n: statusNote, at: statusAt } };
       yield Buffer.from(JSON.stringify(rec), 'utf8');
@@ -374,31 +394,94 @@ export class EmbeddedStore implements AlertStore {
 
   // ------------------------------------------------------------------ reads
 
+  /**
+   * Alerts sorted ascending by a sort's key, as of write position `upTo`; alerts written since are
+   * the "tail", merged in at query time. Rebuilt when the tail grows past an eighth of the store,
+   * so a query costs a binary search plus the rows it returns, plus the tail.
+   */
+  private sortedIndex(sort: NormalizedAlertQuery['sort']): { arr: StoredAlert[]; upTo: number } {
+    let idx = this.indexes.get(sort);
+    const tail = this.written.length - (idx?.upTo ?? 0);
+    if (!idx || tail > Math.max(4096, this.alerts.size / 8)) {
+      const arr = [...this.alerts.values()];
+      const keys = new Map<StoredAlert, AlertKey>(arr.map((a) => [a, alertKey(a, sort)]));
+      arr.sort((x, y) => compareKeys(keys.get(x)!, keys.get(y)!));
+      idx = { arr, upTo: this.written.length };
+      this.indexes.set(sort, idx);
+    }
+    return idx;
+  }
+
   async queryAlerts(query: AlertQuery): Promise<AlertPage> {
     this.ready();
     const q = validateAlertQuery(query);
     const after = decodeAlertCursor(q);
     const dir = q.order === 'asc' ? 1 : -1;
-    // Top-k selection instead of sorting everything: one pass, a small sorted buffer.
     const want = q.limit + 1;
-    const best: { k: AlertKey; a: StoredAlert }[] = [];
-    for (const a of this.alerts.values()) {
-      if (!matchesAlert(a, q)) continue;
+    const idx = this.sortedIndex(q.sort);
+    const live = (a: StoredAlert): boolean => this.alerts.get(a.id) === a;
+    const beyond = (k: AlertKey): boolean => after === null || dir * compareKeys(k, after) > 0;
+    // The tail: written since the index was built, live, matching, after the cursor; in order.
+    const tail: { k: AlertKey; a: StoredAlert }[] = [];
+    for (let i = Math.max(idx.upTo, this.head); i < this.written.length; i++) {
+      const a = this.written[i];
+      if (!live(a) || !matchesAlert(a, q)) continue;
       const k = alertKey(a, q.sort);
-      if (after !== null && dir * compareKeys(k, after) <= 0) continue;
-      if (best.length === want && dir * compareKeys(k, best[want - 1].k) >= 0) continue;
+      if (beyond(k)) tail.push({ k, a });
+    }
+    tail.sort((x, y) => dir * compareKeys(x.k, y.k));
+    // The base, walked in query order from the cursor, merged with the tail.
+    const arr = idx.arr;
+    let i: number;
+    if (after === null) {
+      i = dir === 1 ? 0 : arr.length - 1;
+    } else {
       let lo = 0;
-      let hi = best.length;
+      let hi = arr.length; // first position whose key is > after
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (dir * compareKeys(best[mid].k, k) < 0) lo = mid + 1;
+        if (compareKeys(alertKey(arr[mid], q.sort), after) <= 0) lo = mid + 1;
         else hi = mid;
       }
-      best.splice(lo, 0, { k, a });
-      if (best.length > want) best.pop();
+      if (dir === 1) {
+        i = lo;
+      } else {
+        // last position whose key is < after
+        let l2 = 0;
+        let h2 = arr.length;
+        while (l2 < h2) {
+          const mid = (l2 + h2) >> 1;
+          if (compareKeys(alertKey(arr[mid], q.sort), after) < 0) l2 = mid + 1;
+          else h2 = mid;
+        }
+        i = l2 - 1;
+      }
     }
-    const page = best.slice(0, q.limit);
-    const nextCursor = best.length > q.limit ? encodeAlertCursor(q, page[page.length - 1].k) : null;
+    const out: { k: AlertKey; a: StoredAlert }[] = [];
+    let t = 0;
+    while (out.length < want) {
+      let base: { k: AlertKey; a: StoredAlert } | null = null;
+      while (i >= 0 && i < arr.length) {
+        const a = arr[i];
+        i += dir;
+        if (live(a) && matchesAlert(a, q)) {
+          base = { k: alertKey(a, q.sort), a };
+          i -= dir; // not consumed yet
+          break;
+        }
+      }
+      const next = t < tail.length ? tail[t] : null;
+      if (base === null && next === null) break;
+      if (base !== null && (next === null || dir * compareKeys(base.k, next.k) < 0)) {
+        out.push(base);
+        i += dir;
+      } else if (next !== null) {
+        out.push(next);
+        t++;
+      }
+    }
+    const page = out.slice(0, q.limit);
+    const nextCursor = out.length > q.limit ? encodeAlertCursor(q, page[page.length - 1].k) : null;
     return { alerts: page.map((x) => copy(x.a)), nextCursor };
   }
 
@@ -423,8 +506,8 @@ export class EmbeddedStore implements AlertStore {
     }
     const out: StoredAlert[] = [];
     for (let i = lo; i < this.seqs.length && out.length < n; i++) {
-      const a = this.alerts.get(this.seqIds[i]);
-      if (a && a.seq === this.seqs[i]) out.push(copy(a));
+      const a = this.written[i];
+      if (this.alerts.get(a.id) === a) out.push(copy(a));
     }
     if (out.length === 0) return { alerts: [], cursor: after };
     const last = out[out.length - 1];
