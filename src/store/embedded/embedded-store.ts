@@ -169,14 +169,16 @@ export class EmbeddedStore implements AlertStore {
       ? { status: prev.status, statusBy: prev.statusBy, statusNote: prev.statusNote, statusAt: prev.statusAt }
       : { status: 'open', statusBy: null, statusNote: null, statusAt: null });
     // The SOC's workflow state survives a detector's newer version of the same alert.
-    const obj: StoredAlert = {
-      ...a,
-      detector: this.intern(a.detector),
-      recommendation: this.intern(a.recommendation),
-      sensor: this.intern(sensor),
-      ...st,
-      seq,
-    };
+    // `a` is always a fresh object parsed from the log record, so it becomes the stored one.
+    const obj = a as StoredAlert & { detector: string; recommendation: string };
+    obj.detector = this.intern(a.detector);
+    obj.recommendation = this.intern(a.recommendation);
+    (obj as { sensor: string }).sensor = this.intern(sensor);
+    obj.status = st.status;
+    obj.statusBy = st.statusBy;
+    obj.statusNote = st.statusNote;
+    obj.statusAt = st.statusAt;
+    obj.seq = seq;
     this.alerts.set(a.id, obj);
     this.written.push(obj);
     this.seqs.push(seq);
