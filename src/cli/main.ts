@@ -4,6 +4,7 @@ import { CaptureFormatError } from '../capture/format';
 import { CliError } from './common';
 import { analyzeCommand, learnCommand } from './analyze';
 import { decodeCommand } from './decode';
+import { detectorsCommand } from './detectors';
 import { sensorCommand, serveCommand } from './service';
 
 export const MAIN_HELP = `usage: iotwatch COMMAND [options]
@@ -14,6 +15,7 @@ commands:
   decode FILE...     decode captures into one JSON event per line (--summary for counts)
   analyze FILE...    run every detector over captures: alert summary (--json: one alert per line)
   learn FILE... -o B learn baselines from known-good captures for analyze --baseline B
+  detectors          the detector catalogue (--markdown, --json)
   serve              serve the REST API and web console over the alert store
   sensor -i IFACE    the whole service on a SPAN port: live capture, detectors, store, API
 
@@ -27,11 +29,17 @@ const COMMANDS: Record<string, Command> = {
   decode: decodeCommand,
   analyze: analyzeCommand,
   learn: learnCommand,
+  detectors: detectorsCommand,
   serve: serveCommand,
   sensor: sensorCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that closes the pipe early (`| head`) ends the output, not with a crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(MAIN_HELP);

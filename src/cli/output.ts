@@ -11,13 +11,9 @@ export class LineWriter {
   private closed = false;
 
   constructor(private readonly out: Writable = process.stdout) {
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      // A closed pipe (`| head`) is the reader's choice, not an error of ours.
-      if (err.code === 'EPIPE') {
-        this.closed = true;
-        process.exit(0);
-      }
-      throw err;
+    // A closed pipe (`| head`) is handled once for the process in main(); a writer only stops writing.
+    out.on('error', () => {
+      this.closed = true;
     });
   }
 
