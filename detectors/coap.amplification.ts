@@ -31,6 +31,7 @@ export const schema: Schema<typeof tunables> = {
 
 class Traffic {
   requestBytes = 0;
+  responses = 0;
   readonly servers = new CappedSet(1024);
 }
 
@@ -48,7 +49,8 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
         ? `${s.key} received ${s.counts[0]} bytes of CoAP responses for ${s.x.requestBytes} bytes of requests in ${t.window} s (x${round2(ratio(s))}).`
         : `${s.counts[1]} CoAP servers answered resource discovery (${DISCOVERY}) to ${s.key} in ${t.window} s.`,
       evidence: w.evidence(s, m, { responseBytes: s.counts[0], requestBytes: s.x.requestBytes, ratio: round2(ratio(s)), minRatio: t.minRatio, discoveryServers: s.x.servers.values(10) }),
-      proof: s.proof,
+      proof: w.proofOf(s),
+      count: s.x.responses,
     });
   };
   const w: EntityWindows<Traffic> = new EntityWindows<Traffic>(ctx, 'targets', { ...t, baseline: t }, [
@@ -65,14 +67,15 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   return {
     onEvent(e: CoapMessage): void {
       if (e.kind === 'request') {
-        w.touch(e.flow.src, e.ts).x.requestBytes += e.length;
+        w.touchFlow(e.flow, e.flow.src, e.ts).x.requestBytes += e.length;
         return;
       }
       if (e.kind !== 'response') return;
-      const s = w.touch(e.flow.dst, e.ts);
-      s.proof.add(e);
+      const s = w.touchFlow(e.flow, e.flow.dst, e.ts);
       const before = s.fired;
+      s.x.responses++;
       s.counts[0] += e.length;
+      if (w.near(s, 0) || e.requestPath === DISCOVERY) s.proof.add(e);
       // Bytes alone are a download; only bytes that dwarf the requests make a reflector.
       if (w.over(s, 0) && ratio(s) >= t.minRatio) w.fire(s, 0);
       if (e.requestPath === DISCOVERY && s.x.servers.add(serverEndpoint(e.flow))) w.add(s, 1, 1);

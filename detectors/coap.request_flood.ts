@@ -25,14 +25,18 @@ const MAX_SOURCES = 1000;
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const raise = (s: WindowSlot<Sources>, ws: number): void => {
-    const top = [...s.x].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5).map(([a, n]) => `${a} (${n})`);
+    // Sources are counted from halfway to the absolute minimum on: shares, not totals.
+    let sampled = 0;
+    for (const n of s.x.values()) sampled += n;
+    const top = [...s.x].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5).map(([a, n]) => `${a} (${Math.round((100 * n) / sampled)} %)`);
     ctx.alert({
       key: s.key,
       windowStart: ws,
       entity: { kind: 'server', value: s.key },
-      summary: `CoAP server ${s.key} received ${s.counts[0]} requests in ${t.window} s from ${s.x.size} sources.`,
-      evidence: w.evidence(s, 0, { sources: s.x.size, topSources: top }),
-      proof: s.proof,
+      summary: `CoAP server ${s.key} received ${s.counts[0]} requests in ${t.window} s; top sources ${top.join(', ')}.`,
+      evidence: w.evidence(s, 0, { sourcesSeen: s.x.size, topSources: top }),
+      proof: w.proofOf(s),
+      count: s.counts[0],
     });
   };
   const w: EntityWindows<Sources> = new EntityWindows<Sources>(ctx, 'servers', { ...t, baseline: t },
@@ -48,12 +52,16 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: CoapMessage): void {
       if (e.kind !== 'request') return;
       const s = w.touch(serverEndpoint(e.flow), e.ts);
-      s.proof.add(e);
-      const src = clientAddr(e.flow);
-      const n = s.x.get(src);
-      if (n !== undefined) s.x.set(src, n + 1);
-      else if (s.x.size < MAX_SOURCES) s.x.set(src, 1);
-      if (w.add(s, 0, 1)) raise(s, w.windowStart);
+      const crossed = w.add(s, 0, 1);
+      // Evidence (frames, sources) is kept from halfway to the absolute minimum on.
+      if (w.near(s, 0)) {
+        s.proof.add(e);
+        const src = clientAddr(e.flow);
+        const n = s.x.get(src);
+        if (n !== undefined) s.x.set(src, n + 1);
+        else if (s.x.size < MAX_SOURCES) s.x.set(src, 1);
+      }
+      if (crossed) raise(s, w.windowStart);
     },
     tick: (now: number) => w.tick(now),
     flush: () => w.flush(),

@@ -58,7 +58,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: CoapMessage): void {
       // Every message an address receives makes its window active, so a clean window counts as 0.
       if (e.kind === 'request') return;
-      const s = w.touch(e.flow.dst, e.ts);
+      const s = w.touchFlow(e.flow, e.flow.dst, e.ts);
       let m: number;
       if (e.msgType === 'RST') m = 1;
       else if (e.kind === 'response' && e.matched === false && (t.countNotifications || e.observe === undefined)) {

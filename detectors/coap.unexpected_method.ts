@@ -3,9 +3,10 @@
 // Reads of new resources are learned, not reported. Writes are folded per resource and method
 // per window, with how many the server accepted (2.xx).
 import type { CoapMessage } from '../src/events/types';
-import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
+import { BaselineError, SECOND, defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { serverEndpoint } from './lib/endpoints';
-import { SetBaselines } from './lib/sets';
+import { FlowMemo } from './lib/flow-memo';
+import type { LruEntry } from './lib/tables';
 import { EntityWindows, type WindowSlot } from './lib/windows';
 
 export const id = 'coap.unexpected_method';
@@ -15,46 +16,85 @@ export const tunables = {
   window: 300,
   entityLearning: 600,
   maxEntities: 10_000,
+  maxResources: 1024,
   writeMethods: ['POST', 'PUT', 'DELETE', 'PATCH', 'iPATCH'] as readonly string[],
 };
 
 export const schema: Schema<typeof tunables> = {
   window: { type: 'integer', min: 1, max: 86_400, description: 'window over which writes to one resource are folded, seconds' },
   entityLearning: { type: 'integer', min: 0, max: 30 * 86_400, description: 'seconds a server first seen after the learning period learns its resources' },
-  maxEntities: { type: 'integer', min: 1, max: 1e7, description: 'servers and resources tracked (LRU, counted)' },
+  maxEntities: { type: 'integer', min: 1, max: 1e7, description: 'servers tracked (LRU, counted)' },
+  maxResources: { type: 'integer', min: 1, max: 1e6, description: 'resources remembered per server' },
   writeMethods: { type: 'string[]', description: 'methods that change state' },
 };
 
+/** Methods as bits, so a resource's baseline is one number. */
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'FETCH', 'PATCH', 'iPATCH'];
+const BIT = new Map(METHODS.map((m, i) => [m, 1 << i]));
+const methodsOf = (mask: number): string[] => METHODS.filter((_, i) => (mask & (1 << i)) !== 0);
+
+/** Per flow side: its server, and the last few requests found inside the baseline. */
+class FlowSeen implements LruEntry {
+  lru = 0;
+  readonly paths: string[] = [];
+  readonly methods: string[] = [];
+  constructor(readonly server: Server) {}
+
+  has(path: string, method: string): boolean {
+    for (let i = 0; i < this.paths.length; i++) if (this.paths[i] === path && this.methods[i] === method) return true;
+    return false;
+  }
+
+  remember(path: string, method: string): void {
+    if (this.paths.length >= 4) {
+      this.paths.shift();
+      this.methods.shift();
+    }
+    this.paths.push(path);
+    this.methods.push(method);
+  }
+}
+
+/** A server's resources (path -> methods seen) and when it stops learning. */
+class Server implements LruEntry {
+  lru = 0;
+  readonly paths = new Map<string, number>();
+  constructor(readonly key: string, public learnUntil: number) {}
+}
+
 class Writes {
   accepted = 0;
-  constructor(readonly resource: string, readonly method: string, readonly known: readonly string[]) {}
+  constructor(readonly server: string, readonly path: string, readonly method: string, readonly known: number) {}
 }
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const writes = new Set(t.writeMethods);
-  const servers = new SetBaselines(ctx, 'servers', t.maxEntities, 1, t.entityLearning);
-  const resources = new SetBaselines(ctx, 'resources', t.maxEntities, 16, 0);
+  const servers = ctx.lru<Server>('servers', t.maxEntities);
+  const memo = new FlowMemo<FlowSeen>();
+  const server = (key: string, ts: number): Server =>
+    servers.get(key) ?? servers.set(key, new Server(key, ts < ctx.learningEnd ? ctx.learningEnd : ts + t.entityLearning * SECOND));
 
-  const raise = (s: WindowSlot<Writes>, ws: number): void => {
-    const x = s.x;
+  const raise = (s: WindowSlot<Writes | null>, ws: number): void => {
+    const x = s.x!;
+    const known = methodsOf(x.known);
     ctx.alert({
       key: s.key,
       windowStart: ws,
-      entity: { kind: 'coap_resource', value: x.resource },
+      entity: { kind: 'coap_resource', value: `${x.server}${x.path}` },
       severity: x.method === 'DELETE' || x.accepted > 0 ? 'high' : 'medium',
-      summary: `${s.counts[0]} CoAP ${x.method} request${s.counts[0] === 1 ? '' : 's'} on ${x.resource} (${x.accepted} accepted), `
-        + (x.known.length > 0 ? `a resource only ever used with ${x.known.join(', ')}.` : 'a resource never seen in the baseline.'),
-      evidence: { ...w.evidence(s, 0), method: x.method, baselineMethods: x.known, accepted: x.accepted },
+      summary: `${s.counts[0]} CoAP ${x.method} request${s.counts[0] === 1 ? '' : 's'} on ${x.server}${x.path} (${x.accepted} accepted), `
+        + (known.length > 0 ? `a resource only ever used with ${known.join(', ')}.` : 'a resource never seen in the baseline.'),
+      evidence: { ...w.evidence(s, 0), method: x.method, baselineMethods: known, accepted: x.accepted },
       proof: s.proof,
       count: s.counts[0],
     });
   };
-  const w: EntityWindows<Writes> = new EntityWindows<Writes>(ctx, 'writes', { window: t.window, maxEntities: t.maxEntities },
+  const w: EntityWindows<Writes | null> = new EntityWindows<Writes | null>(ctx, 'writes', { window: t.window, maxEntities: t.maxEntities },
     [{ name: 'unexpected requests', minCount: 1, coldThreshold: 1 }], {
-      make: (key) => new Writes(key.slice(0, key.lastIndexOf(' ')), key.slice(key.lastIndexOf(' ') + 1), []),
+      make: () => null,
       onClose(s, ws) {
         if (s.fired !== 0) raise(s, ws);
-        s.x = new Writes(s.x.resource, s.x.method, s.x.known);
+        if (s.x !== null) s.x.accepted = 0;
       },
     });
 
@@ -62,33 +102,49 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: CoapMessage): void {
       if (e.kind === 'response') {
         // Count writes the server accepted (2.xx) on resources already being reported.
-        if (e.requestMethod === undefined || !writes.has(e.requestMethod) || e.code[0] !== '2') return;
+        if (e.requestMethod === undefined || !writes.has(e.requestMethod) || e.code.charCodeAt(0) !== 0x32) return;
         const s = w.table.peek(`${serverEndpoint(e.flow)}${e.requestPath ?? '/'} ${e.requestMethod}`);
-        if (s !== undefined && s.live) {
+        if (s !== undefined && s.live && s.x !== null) {
           s.x.accepted++;
           s.proof.add(e);
         }
         return;
       }
       if (e.kind !== 'request' || e.method === undefined) return;
-      const server = serverEndpoint(e.flow);
-      const resource = `${server}${e.uriPath ?? '/'}`;
-      const sv = servers.entry(server, e.ts);
-      const r = resources.entry(resource, e.ts);
-      if (servers.learning(sv, e.ts) || !writes.has(e.method)) return resources.add(r, e.method);
-      if (r.items.has(e.method)) return;
-      const s = w.touch(`${resource} ${e.method}`, e.ts);
-      if (s.x.known.length === 0 && r.items.size > 0) s.x = new Writes(resource, e.method, [...r.items]);
+      const path = e.uriPath ?? '/';
+      let fs = memo.get(e.flow, '');
+      // A client asking the same things again (a sensor read every few seconds) costs a few comparisons.
+      if (fs !== null && fs.server.lru >= 0 && fs.has(path, e.method)) return;
+      if (fs === null || fs.server.lru < 0) fs = memo.set(e.flow, '', new FlowSeen(server(serverEndpoint(e.flow), e.ts)));
+      const sv = fs.server;
+      const key = sv.key;
+      const mask = sv.paths.get(path) ?? 0;
+      const bit = BIT.get(e.method) ?? 0;
+      if ((mask & bit) !== 0) return fs.remember(path, e.method);
+      if (ctx.learning || e.ts < sv.learnUntil || !writes.has(e.method)) {
+        if (mask !== 0 || sv.paths.size < t.maxResources) sv.paths.set(path, mask | bit);
+        return;
+      }
+      const s = w.touch(`${key}${path} ${e.method}`, e.ts);
+      if (s.x === null) s.x = new Writes(key, path, e.method, mask);
       s.proof.add(e);
       if (w.add(s, 0, 1)) raise(s, w.windowStart);
     },
     tick: (now: number) => w.tick(now),
     flush: () => w.flush(),
-    exportBaseline: () => ({ servers: servers.exportJSON(), resources: resources.exportJSON() }),
+    exportBaseline: () => ({ servers: [...servers.entries()].map(([k, sv]) => [k, [...sv.paths].map(([p, m]) => [p, methodsOf(m)])]) }),
     importBaseline(d: unknown): void {
-      const b = d as { servers?: unknown; resources?: unknown };
-      servers.importJSON(b.servers);
-      resources.importJSON(b.resources);
+      const rows = (d as { servers?: unknown } | null)?.servers;
+      if (!Array.isArray(rows)) throw new BaselineError('expected { servers: [...] }');
+      for (const row of rows as unknown[]) {
+        if (!Array.isArray(row) || typeof row[0] !== 'string' || !Array.isArray(row[1])) continue;
+        // Imported servers are mature: they were learned from a known-good capture.
+        const sv = servers.set(row[0], new Server(row[0], 0));
+        for (const r of row[1] as unknown[]) {
+          if (!Array.isArray(r) || typeof r[0] !== 'string' || !Array.isArray(r[1]) || sv.paths.size >= t.maxResources) continue;
+          sv.paths.set(r[0], (r[1] as unknown[]).reduce<number>((m, x) => m | (BIT.get(String(x)) ?? 0), 0));
+        }
+      }
     },
   };
 }

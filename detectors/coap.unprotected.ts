@@ -18,15 +18,22 @@ export const schema: Schema<typeof tunables> = {
   writeMethods: { type: 'string[]', description: 'methods that change state' },
 };
 
+/** Paths written, per method (so a write costs a lookup of its path, not a new string). */
 class Writes {
-  readonly resources = new CappedSet(100);
+  readonly byMethod = new Map<string, CappedSet>();
   accepted = 0;
+
+  resources(limit: number): string[] {
+    const out: string[] = [];
+    for (const [m, paths] of this.byMethod) for (const p of paths.values(limit)) out.push(`${m} ${p}`);
+    return out.slice(0, limit);
+  }
 }
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const writes = new Set(t.writeMethods);
   const findings = new Findings<Writes>(ctx, () => new Writes(), (f) => {
-    const res = f.x.resources.values(10);
+    const res = f.x.resources(10);
     ctx.alert(findingSpec(f, {
       entity: { kind: 'server', value: f.key },
       severity: f.x.accepted > 0 ? 'high' : 'medium',
@@ -43,9 +50,11 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
         if (e.method === undefined || !writes.has(e.method)) return;
         const f = findings.observe(serverEndpoint(e.flow));
         f.proof.add(e);
-        f.x.resources.add(`${e.method} ${e.uriPath ?? '/'}`);
+        let paths = f.x.byMethod.get(e.method);
+        if (paths === undefined) f.x.byMethod.set(e.method, (paths = new CappedSet(100)));
+        paths.add(e.uriPath ?? '/');
         findings.report(f);
-      } else if (e.kind === 'response' && e.requestMethod !== undefined && writes.has(e.requestMethod) && e.code[0] === '2') {
+      } else if (e.kind === 'response' && e.requestMethod !== undefined && writes.has(e.requestMethod) && e.code.charCodeAt(0) === 0x32) {
         const f = findings.get(serverEndpoint(e.flow));
         if (f === undefined) return;
         f.proof.add(e);

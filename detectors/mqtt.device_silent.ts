@@ -1,11 +1,13 @@
 // mqtt.device_silent: a device that publishes regularly goes quiet for far longer than its usual
 // gaps: an outage, a broken sensor, or a device that can no longer connect (an expired certificate).
-// Silence threshold: max(minSilence, factor x the gap quantile of its baseline). Reported once per
-// silence; refreshed with the outage length when the device speaks again.
+// Silence threshold: max(minSilence, factor x a quantile of its usual gaps), where the baseline
+// keeps the longest gap of each samplePeriod (one number a period per device, not one a message).
+// Reported once per silence; refreshed with the outage length when the device speaks again.
 import type { FlowSide, MqttPublish } from '../src/events/types';
 import { BaselineError, SECOND, defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { clientKey } from './lib/mqtt';
 import { RobustBaseline, round2 } from './lib/stats';
+import { FlowMemo } from './lib/flow-memo';
 import type { LruEntry } from './lib/tables';
 
 export const id = 'mqtt.device_silent';
@@ -15,7 +17,8 @@ export const tunables = {
   minSilence: 300,
   factor: 10,
   quantile: 0.95,
-  minGaps: 20,
+  samplePeriod: 60,
+  minGaps: 5,
   history: 128,
   checkEvery: 30,
   maxEntities: 10_000,
@@ -24,9 +27,10 @@ export const tunables = {
 export const schema: Schema<typeof tunables> = {
   minSilence: { type: 'integer', min: 1, max: 30 * 86_400, description: 'shortest silence reported, seconds (absolute floor)' },
   factor: { type: 'number', min: 1, max: 1000, description: 'silence must exceed this many times the usual gap' },
-  quantile: { type: 'number', min: 0.5, max: 1, description: 'quantile of the gaps between publishes taken as the usual gap' },
-  minGaps: { type: 'integer', min: 2, max: 1e5, description: 'gaps a device needs in its baseline before its silence is judged' },
-  history: { type: 'integer', min: 4, max: 1e5, description: 'gaps kept per device' },
+  quantile: { type: 'number', min: 0.5, max: 1, description: 'quantile of the sampled gaps taken as the usual gap' },
+  samplePeriod: { type: 'integer', min: 1, max: 86_400, description: 'the longest gap between PUBLISHes of each period of this many seconds is one baseline sample' },
+  minGaps: { type: 'integer', min: 2, max: 1e5, description: 'samples a device needs in its baseline before its silence is judged' },
+  history: { type: 'integer', min: 4, max: 1e5, description: 'samples kept per device' },
   checkEvery: { type: 'integer', min: 1, max: 86_400, description: 'how often devices are checked, seconds of capture time' },
   maxEntities: { type: 'integer', min: 1, max: 1e7, description: 'devices tracked (LRU, counted)' },
 };
@@ -39,12 +43,16 @@ class Device implements LruEntry {
   lastFlow: FlowSide | null = null;
   /** Start of the silence already reported, 0 if none. */
   reported = 0;
+  /** The longest gap (µs) in the sampling period that ends at periodEnd. */
+  maxGap = 0;
+  periodEnd = 0;
 
   constructor(readonly key: string, readonly gaps: RobustBaseline) {}
 }
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const devices = ctx.lru<Device>('devices', t.maxEntities);
+  const memo = new FlowMemo<Device>();
   let nextCheck = 0;
 
   const limit = (d: Device): number => Math.max(t.minSilence, t.factor * d.gaps.quantile(t.quantile));
@@ -85,16 +93,23 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: MqttPublish): void {
       if (e.flow.dir !== 'to_server') return;
       const key = clientKey(e);
-      let d = devices.get(key);
-      if (d === undefined) d = devices.set(key, new Device(key, new RobustBaseline(t.history, 0.1)));
+      let d = memo.get(e.flow, key);
+      if (d === null) d = memo.set(e.flow, key, devices.get(key) ?? devices.set(key, new Device(key, new RobustBaseline(t.history, 0.1))));
       if (d.reported !== 0) {
         raise(d, (e.ts - d.reported) / SECOND, limit(d), true);
         d.reported = 0;
-      } else if (d.lastSeen !== 0 && e.ts > d.lastSeen) {
-        const gap = (e.ts - d.lastSeen) / SECOND;
-        // An outage is not a usual gap: it stays out of the baseline. (Gaps under minSilence are
-        // under the limit by definition, so the quantile is rarely computed here.)
-        if (gap < t.minSilence || ctx.learning || d.gaps.size < t.minGaps || gap < limit(d)) d.gaps.add(gap);
+      } else if (d.lastSeen !== 0 && e.ts - d.lastSeen > d.maxGap) {
+        d.maxGap = e.ts - d.lastSeen;
+      }
+      if (e.ts >= d.periodEnd) {
+        if (d.maxGap > 0) {
+          const gap = d.maxGap / SECOND;
+          // An outage is not a usual gap: it stays out of the baseline. (Gaps under minSilence are
+          // under the limit by definition, so the quantile is rarely computed here.)
+          if (gap < t.minSilence || ctx.learning || d.gaps.size < t.minGaps || gap < limit(d)) d.gaps.add(gap);
+        }
+        d.maxGap = 0;
+        d.periodEnd = e.ts + t.samplePeriod * SECOND;
       }
       d.lastSeen = e.ts;
       d.lastFrame = e.frame;

@@ -38,7 +38,8 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       summary: `${topic ? 'Topic' : 'Client'} ${s.key} published ${s.counts[0]} messages in ${t.window} s, `
         + (ev.baseline === null ? `above ${ev.threshold} for an entity without a baseline.` : `against a baseline of ${ev.baseline}.`),
       evidence: ev,
-      proof: s.proof,
+      proof: w.proofOf(s),
+      count: s.counts[0],
     });
   };
   const windows = (name: string, topic: boolean, minCount: number, coldThreshold: number): EntityWindows<Publishers> => {
@@ -59,15 +60,19 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: MqttPublish): void {
       // Only what clients send: the broker's deliveries to subscribers are fan-out, not the publisher's rate.
       if (e.flow.dir !== 'to_server') return;
-      const c = clients.touch(clientKey(e), e.ts);
-      c.proof.add(e);
-      if (clients.add(c, 0, 1)) raise(clients, c, clients.windowStart, false);
+      const c = clients.touchFlow(e.flow, clientKey(e), e.ts);
+      const crossedClient = clients.add(c, 0, 1);
+      // Evidence (frames, publishers) is kept from halfway to the absolute minimum on.
+      if (clients.near(c, 0)) c.proof.add(e);
+      if (crossedClient) raise(clients, c, clients.windowStart, false);
 
       const tp = topics.touch(e.topic, e.ts);
-      tp.proof.add(e);
-      // Publishers are only tracked once a topic gets halfway to its absolute minimum.
-      if (tp.counts[0] + 1 >= tp.thr[0].value / 2) (tp.x ??= { clients: new CappedSet(16), covered: false }).clients.add(c.key);
-      if (topics.add(tp, 0, 1)) {
+      const crossed = topics.add(tp, 0, 1);
+      if (topics.near(tp, 0)) {
+        tp.proof.add(e);
+        (tp.x ??= { clients: new CappedSet(16), covered: false }).clients.add(c.key);
+      }
+      if (crossed) {
         // A topic flooded by one client that already alerted is that client's alert, not a second one.
         if (c.fired !== 0 && tp.x !== null && tp.x.clients.size === 1) tp.x.covered = true;
         else raise(topics, tp, topics.windowStart, true);

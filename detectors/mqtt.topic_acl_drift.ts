@@ -8,6 +8,7 @@ import type { MqttPublish, MqttSubscribe } from '../src/events/types';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { principal, subtreeAncestors, topicSubtree, unshared } from './lib/mqtt';
 import { SetBaselines, type KnownSet } from './lib/sets';
+import { FlowMemo } from './lib/flow-memo';
 import { CappedSet } from './lib/tables';
 import { EntityWindows, type WindowSlot } from './lib/windows';
 
@@ -46,6 +47,7 @@ function label(sub: string): string {
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const known = new SetBaselines(ctx, 'principals', t.maxEntities, t.maxSubtrees, t.entityLearning);
+  const memo = new FlowMemo<KnownSet>();
 
   const raise = (s: WindowSlot<Drift>, ws: number): void => {
     const subs = s.x.subtrees.values(10);
@@ -98,7 +100,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: MqttPublish | MqttSubscribe): void {
       if (e.flow.dir !== 'to_server') return;
       const who = principal(e);
-      const k = known.entry(who, e.ts);
+      const k = memo.get(e.flow, who) ?? memo.set(e.flow, who, known.entry(who, e.ts));
       if (e.type === 'mqtt.publish') {
         if (k.hot !== null && k.hot.has(e.topic)) return;
         check(e, who, k, e.topic, 'p:');

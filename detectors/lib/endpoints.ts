@@ -14,16 +14,22 @@ export function serverAddr(f: FlowSide): string {
   return f.dir === 'to_server' ? f.dst : f.src;
 }
 
-// Events of one flow direction share one FlowSide, so this is one WeakMap hit per event.
+// Events of one flow direction share one FlowSide, so this is one WeakMap hit per flow side; and
+// as every detector asks about the same event in turn, the last answer is kept at hand.
 const servers = new WeakMap<FlowSide, string>();
+let lastSide: FlowSide | null = null;
+let lastServer = '';
 
-/** "addr:port" of the server side of a flow. */
+/** "addr:port" of the server side of a flow (the same string object for every event of the flow). */
 export function serverEndpoint(f: FlowSide): string {
+  if (f === lastSide) return lastServer;
   let s = servers.get(f);
   if (s === undefined) {
     s = f.dir === 'to_server' ? endpoint(f.dst, f.dport) : endpoint(f.src, f.sport);
     servers.set(f, s);
   }
+  lastSide = f;
+  lastServer = s;
   return s;
 }
 

@@ -7,7 +7,7 @@ export interface TableStats {
   readonly evictions: number;
 }
 
-/** Entries carry their own reference bit, so a hit costs one Map lookup and one store. */
+/** Entries carry their own reference bit (1 used, 0 not since passed over, -1 evicted). */
 export interface LruEntry {
   lru: number;
 }
@@ -73,6 +73,7 @@ export class LruTable<V extends LruEntry> {
         continue;
       }
       this.m.delete(k);
+      v.lru = -1;
       this.evictions++;
       this.onEvict?.(k, v);
       return;

@@ -10,7 +10,9 @@ import { BaselineError, SECOND } from './detector';
 import { Proof } from './proof';
 import { RobustBaseline, robustThreshold, robustZ, round2, type Threshold } from './stats';
 import type { LruEntry, LruTable } from './tables';
-import type { Evidence } from '../../src/alerts/types';
+import type { Evidence, ProofLike } from '../../src/alerts/types';
+import type { FlowSide } from '../../src/events/types';
+import { FlowMemo } from './flow-memo';
 
 /** Weight of the newest window in the EWMA: about the last ten active windows. */
 export const EWMA_ALPHA = 0.1;
@@ -57,6 +59,9 @@ export class WindowSlot<X> implements LruEntry {
   fired = 0;
   /** Bit i set: thr[i] is the entity's threshold; clear: thr[i] is only its lower bound. */
   exact = 0;
+  /** Capture time of the first and the latest event of the entity in this window. */
+  first = 0;
+  last = 0;
   readonly counts: number[];
   readonly thr: Threshold[];
   readonly proof = new Proof();
@@ -83,6 +88,7 @@ export class EntityWindows<X> {
   private readonly len: number;
   /** Per metric, the absolute minimum as a threshold (the lower bound of any entity's). */
   private readonly floors: Threshold[];
+  private readonly memo = new FlowMemo<WindowSlot<X>>();
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -101,8 +107,32 @@ export class EntityWindows<X> {
     if (ts >= this.windowEnd) this.roll(ts);
     let s = this.table.get(key);
     if (s === undefined) s = this.table.set(key, this.newSlot(key));
-    if (!s.live) this.activate(s);
+    if (!s.live) this.activate(s, ts);
+    s.last = ts;
     return s;
+  }
+
+  /** touch() for the entity of a flow: remembered per flow side, so a flow's next event skips the lookup. */
+  touchFlow(side: FlowSide, key: string, ts: number): WindowSlot<X> {
+    const s = this.memo.get(side, key);
+    if (s === null || ts >= this.windowEnd) return this.memo.set(side, key, this.touch(key, ts));
+    if (!s.live) this.activate(s, ts);
+    s.last = ts;
+    return s;
+  }
+
+  /**
+   * Whether metric m is at least halfway to its absolute minimum: where a hot detector starts
+   * keeping evidence (frames, sources), so quiet entities cost a count and nothing more.
+   */
+  near(s: WindowSlot<X>, m: number): boolean {
+    return s.counts[m] * 2 >= s.thr[m].value;
+  }
+
+  /** The slot's proof, timed from the entity's first event in the window (frames may start later). */
+  proofOf(s: WindowSlot<X>): ProofLike {
+    const p = s.proof;
+    return { frames: p.frames, flows: p.flows, first: s.first, last: s.last, n: p.n };
   }
 
   /** Count n for metric m; true exactly when this crosses the metric's threshold. */
@@ -201,8 +231,9 @@ export class EntityWindows<X> {
     return new WindowSlot(key, this.metrics.length, base, this.hooks.make(key));
   }
 
-  private activate(s: WindowSlot<X>): void {
+  private activate(s: WindowSlot<X>, ts: number): void {
     s.live = true;
+    s.first = ts;
     // Fixed thresholds are exact from the start; learning never fires.
     const learning = this.ctx.learning;
     s.exact = this.t.baseline === undefined || learning ? -1 : 0;

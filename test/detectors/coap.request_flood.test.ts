@@ -17,7 +17,7 @@ describe('coap.request_flood', () => {
     const { alerts } = run(detector, [...learning(), ...flood(300)], opts);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ entity: { kind: 'server', value: '10.0.1.5:5683' }, severity: 'high', mitre: 'T0814' });
-    expect(alerts[0].evidence).toMatchObject({ observed: 300, baseline: 12, threshold: 300, topSources: ['198.51.100.7 (300)'] });
+    expect(alerts[0].evidence).toMatchObject({ observed: 300, baseline: 12, threshold: 300, topSources: ['198.51.100.7 (100 %)'] });
   });
 
   it('not at 299', () => {

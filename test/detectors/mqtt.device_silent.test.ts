@@ -8,7 +8,7 @@ const meter = { clientId: 'meter-1', username: 'meter-1' };
 const steady = () => spread(120, 0, 600, (t) => publish(f, t, 'plant/meters/m1/kw', meter));
 const opts = { learningPeriod: 300 };
 
-// Usual gap 5 s: limit max(minSilence 300, 10 x 5) = 300 s after the last reading (595 s).
+// Longest gap of each minute 5 s: limit max(minSilence 300, 10 x 5) = 300 s after the last reading (595 s).
 describe('mqtt.device_silent', () => {
   it('fires after 300 s without a reading', () => {
     const { alerts } = run(detector, steady(), { ...opts, end: at(595 + 300) });
