@@ -2,7 +2,7 @@
 // repository, and its detector catalogue must be the one the code has.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { catalogueMarkdown } from '../src/cli/detectors';
@@ -44,7 +44,7 @@ describe('README', () => {
       }
       const r = spawnSync('bash', ['-c', quickStart()[0]], {
         cwd: copy,
-        env: { ...process.env, HOME: home, IOTWATCH_HOME: join(home, '.iotwatch'), npm_config_audit: 'false', npm_config_fund: 'false' },
+        env: { ...process.env, HOME: home, npm_config_cache: process.env.npm_config_cache ?? join(homedir(), '.npm'), IOTWATCH_HOME: join(home, '.iotwatch'), npm_config_audit: 'false', npm_config_fund: 'false' },
         encoding: 'utf8',
         timeout: 540_000,
         maxBuffer: 1 << 26,
