@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/types';
 import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store';
 import type { ClickHouseStore, ClickHouseStoreOptions } from '../../src/store/clickhouse/clickhouse-store';
+import { Spool } from '../../src/store/clickhouse/spool';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { makeAlert } from './alert-fixtures';
 import { freePort, TestClickHouse } from './clickhouse-server';
 
@@ -199,6 +201,26 @@ describe('ClickHouse outages', () => {
     expect((await stored(second.database)).map((r) => r.id)).toEqual(put.map((a) => a.id));
     expect((await second.getAlert(put[29].id))?.sensor).toBe('s');
     await second.close();
+  });
+
+  it('sets aside spooled rows the server refuses as data, and replays the rest', async () => {
+    const opts = options({ retryMs: 50 });
+    mkdirSync(opts.spoolDir, { recursive: true });
+    const spool = await Spool.open(join(opts.spoolDir, 'clickhouse.spool'), {});
+    const good = [makeAlert(900), makeAlert(901)];
+    // A record that validation would never let in (a spool edited by hand, or from a buggy version).
+    const bad = { ...makeAlert(902), firstTs: 'not a number' } as unknown as Alert;
+    await spool.append([{ k: 'a', s: 's', a: [good[0]], t: Date.now() }, { k: 'a', s: 's', a: [bad], t: Date.now() }, { k: 'a', s: 's', a: [good[1]], t: Date.now() }]);
+    await spool.close();
+    const store = createClickHouseStore({ ...opts, batchRows: 1 });
+    await store.init();
+    await until('the spool to drain', async () => (await store.health()).spoolRecords === 0);
+    expect((await stored(store.database)).map((r) => r.id)).toEqual(good.map((a) => a.id));
+    const dead = join(opts.spoolDir, 'clickhouse.dead.jsonl');
+    expect(existsSync(dead)).toBe(true);
+    expect(readFileSync(dead, 'utf8')).toContain(makeAlert(902).id);
+    expect((await store.health()).counters!.dead_lettered_rows).toBe(1);
+    await store.close();
   });
 
   it('refuses a server that answers with errors at init (configuration, not outage)', async () => {

@@ -172,8 +172,9 @@ export class TestClickHouse {
     this.proc = null;
   }
 
+  /** Stops the server and deletes its directory (no graceful shutdown: nothing is kept). */
   async stop(): Promise<void> {
-    await this.stopWith('SIGTERM');
+    await this.stopWith('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -41,6 +41,24 @@ export function isServerError(e: unknown): boolean {
   return /\bCode: \d+[.,]/.test(m);
 }
 
+/** ClickHouse's error code of a server answer (both wordings), or null. */
+export function serverErrorCode(e: unknown): number | null {
+  if (e instanceof ClickHouseError) return Number(e.code);
+  const m = /\bCode: (\d+)[.,]/.exec(e instanceof Error ? e.message : String(e));
+  return m ? Number(m[1]) : null;
+}
+
+// Codes that mean "these rows can never be inserted" (parse and type errors), as opposed to
+// overload or outage answers (TOO_MANY_PARTS, MEMORY_LIMIT_EXCEEDED, TIMEOUT_EXCEEDED, ...)
+// that a later retry can get past.
+const DATA_ERROR_CODES = new Set([6, 16, 26, 27, 32, 33, 38, 41, 53, 69, 70, 72, 117, 130, 131]);
+
+/** A server error about the data itself: retrying the same rows cannot succeed. */
+export function isDataError(e: unknown): boolean {
+  const c = serverErrorCode(e);
+  return c !== null && DATA_ERROR_CODES.has(c);
+}
+
 export class Connection {
   readonly client: ClickHouseClient;
   private readonly timeoutMs: number;

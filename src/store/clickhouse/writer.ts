@@ -14,7 +14,7 @@ import { appendFile } from 'node:fs/promises';
 import type { Alert } from '../../alerts/types';
 import { RECORD_TABLES } from '../inventory';
 import type { RecordBatch } from '../validate';
-import { isServerError } from './connection';
+import { isDataError } from './connection';
 import type { Connection } from './connection';
 import { alertRow, coapRowOut, sessionRow, tlsRowOut, topicRowOut } from './rows';
 import { COLUMNS } from './schema';
@@ -31,7 +31,7 @@ export interface WriterOptions {
   insertTimeoutMs: number;
   /** Pause between spool replay attempts while the server is away (default 1 s). */
   retryMs: number;
-  /** A spooled batch the server rejects (a SQL error, not an outage) this often is set aside. */
+  /** A spooled batch the server rejects as bad data this often is set aside (dead letter). */
   maxReplayErrors: number;
   /** Where set-aside batches go (JSON lines). */
   deadLetterPath: string;
@@ -264,8 +264,9 @@ export class Writer {
       await this.insertItems(items, true);
     } catch (e) {
       this.failed(e);
-      if (!isServerError(e) || ++this.replayErrors < this.opts.maxReplayErrors) return false;
-      // The server is up and keeps refusing this batch: set it aside rather than block the spool.
+      if (!isDataError(e) || ++this.replayErrors < this.opts.maxReplayErrors) return false;
+      // The server keeps refusing these rows as data: set them aside rather than block the spool
+      // forever. Outages and overload (anything else) are retried for as long as they last.
       await appendFile(this.opts.deadLetterPath, items.map((i) => JSON.stringify(i)).join('\n') + '\n');
       this.counters.dead_lettered_rows += items.reduce((n, i) => n + rowsOf(i), 0);
     }
