@@ -6,6 +6,7 @@ import type { DecodedPacket } from '../capture/types';
 import type { AnomalyEvent, FlowEnd, FlowSide, FlowStart, IotEvent } from '../events/types';
 import { ipToText } from './address';
 import { communityIdV1 } from './community-id';
+import { FlowHash, FlowKey } from './flow-hash';
 import { ReassemblyBudget, TcpStream, type StreamSink } from './tcp-reassembly';
 import type { AppClassifier, Dir, FlowInfo, TcpAppHandler, UdpAppHandler } from './types';
 
@@ -188,11 +189,14 @@ class Flow implements FlowInfo, StreamSink {
   tcpHandler: TcpAppHandler | null = null;
   udpHandler: UdpAppHandler | null = null;
 
+  /** Next flow in the same hash bucket. */
+  hnext: Flow | null = null;
+
   constructor(
     private readonly table: FlowTable,
     readonly flowId: number,
     readonly proto: 'tcp' | 'udp',
-    readonly key: string,
+    readonly key: FlowKey,
     /** Whether the client is the endpoint that sorts first in the key. */
     readonly clientIsLow: boolean,
     readonly midstream: boolean,
@@ -248,8 +252,8 @@ class Flow implements FlowInfo, StreamSink {
  * Bidirectional flow table with per-direction TCP reassembly.
  *
  * Key: the transport protocol and both (address, port) endpoints, the smaller endpoint
- * first (the Community ID order), packed into one short string: 7 UTF-16 code units for
- * IPv4, 19 for IPv6. It is the only allocation on the per-packet path.
+ * first (the Community ID order), as integers in a FlowKey; the per-packet lookup writes a
+ * reused probe key and allocates nothing.
  */
 export class FlowTable {
   private readonly sensorId: string;
@@ -266,7 +270,9 @@ export class FlowTable {
   private readonly emitFlowEvents: boolean;
   private readonly budget: ReassemblyBudget;
 
-  private readonly flows = new Map<string, Flow>();
+  private readonly flows = new FlowHash<Flow>();
+  /** Key of the packet being looked up (reused). */
+  private readonly probe = new FlowKey();
   private readonly tcpList = new FlowList();
   private readonly udpList = new FlowList();
   private readonly closedList = new FlowList();
@@ -334,19 +340,24 @@ export class FlowTable {
     }
 
     let srcLow: boolean;
-    let key: string;
+    const key = this.probe;
     if (alen === 4) {
       const s = ((buf[so] << 24) | (buf[so + 1] << 16) | (buf[so + 2] << 8) | buf[so + 3]) >>> 0;
       const d = ((buf[dOff] << 24) | (buf[dOff + 1] << 16) | (buf[dOff + 2] << 8) | buf[dOff + 3]) >>> 0;
       srcLow = s < d || (s === d && sport <= dport);
-      key = srcLow
-        ? String.fromCharCode(proto, s >>> 16, s & 0xffff, sport, d >>> 16, d & 0xffff, dport)
-        : String.fromCharCode(proto, d >>> 16, d & 0xffff, dport, s >>> 16, s & 0xffff, sport);
+      key.x = proto;
+      if (srcLow) {
+        key.a0 = s | 0; key.ports = (sport << 16) | dport; key.b0 = d | 0;
+      } else {
+        key.a0 = d | 0; key.ports = (dport << 16) | sport; key.b0 = s | 0;
+      }
+      key.a1 = key.a2 = key.a3 = key.b1 = key.b2 = key.b3 = 0;
     } else {
       let cmp = 0;
       for (let i = 0; i < 16 && cmp === 0; i++) cmp = buf[so + i] - buf[dOff + i];
       srcLow = cmp < 0 || (cmp === 0 && sport <= dport);
-      key = srcLow ? v6Key(proto, buf, so, sport, dOff, dport) : v6Key(proto, buf, dOff, dport, so, sport);
+      key.x = proto + 256;
+      if (srcLow) setV6Key(key, buf, so, sport, dOff, dport); else setV6Key(key, buf, dOff, dport, so, sport);
     }
 
     let flow = this.flows.get(key);
@@ -377,7 +388,7 @@ export class FlowTable {
         this.ignored.orphanRst++;
         return;
       }
-      flow = this.create(p, proto, flags, key, srcLow, alen, tsUs, frame);
+      flow = this.create(p, proto, flags, key.copy(), srcLow, alen, tsUs, frame);
     }
 
     const dir: Dir = srcLow === flow.clientIsLow ? 0 : 1;
@@ -443,7 +454,7 @@ export class FlowTable {
   // ------------------------------------------------------------ flow life cycle
 
   private create(
-    p: DecodedPacket, proto: number, flags: number, key: string, srcLow: boolean,
+    p: DecodedPacket, proto: number, flags: number, key: FlowKey, srcLow: boolean,
     alen: 4 | 16, ts: number, frame: number,
   ): Flow {
     while (this.flows.size >= this.maxFlows && this.makeRoom(ts, frame)) { /* until room */ }
@@ -472,7 +483,7 @@ export class FlowTable {
         src, p.sport, dst, p.dport, cid, this.sensorId, this.budget, ts, frame)
       : new Flow(this, flowId, proto === TCP ? 'tcp' : 'udp', key, !srcLow, midstream,
         dst, p.dport, src, p.sport, cid, this.sensorId, this.budget, ts, frame);
-    this.flows.set(key, flow);
+    this.flows.add(flow);
     (proto === TCP ? this.tcpList : this.udpList).push(flow);
     this.flowsCreated++;
     if (this.emitFlowEvents) {
@@ -510,7 +521,7 @@ export class FlowTable {
 
   private dropClosed(f: Flow): void {
     if (f.list !== null) f.list.remove(f);
-    this.flows.delete(f.key);
+    this.flows.delete(f);
   }
 
   /**
@@ -544,7 +555,7 @@ export class FlowTable {
       f.closedAt = ts;
       this.closedList.push(f);
     } else {
-      this.flows.delete(f.key);
+      this.flows.delete(f);
     }
   }
 
@@ -732,16 +743,14 @@ export class FlowTable {
   }
 }
 
-function v6Key(proto: number, b: Buffer, a: number, ap: number, c: number, cp: number): string {
-  return String.fromCharCode(
-    proto,
-    (b[a] << 8) | b[a + 1], (b[a + 2] << 8) | b[a + 3], (b[a + 4] << 8) | b[a + 5], (b[a + 6] << 8) | b[a + 7],
-    (b[a + 8] << 8) | b[a + 9], (b[a + 10] << 8) | b[a + 11], (b[a + 12] << 8) | b[a + 13], (b[a + 14] << 8) | b[a + 15],
-    ap,
-    (b[c] << 8) | b[c + 1], (b[c + 2] << 8) | b[c + 3], (b[c + 4] << 8) | b[c + 5], (b[c + 6] << 8) | b[c + 7],
-    (b[c + 8] << 8) | b[c + 9], (b[c + 10] << 8) | b[c + 11], (b[c + 12] << 8) | b[c + 13], (b[c + 14] << 8) | b[c + 15],
-    cp,
-  );
+function setV6Key(k: FlowKey, b: Buffer, a: number, ap: number, c: number, cp: number): void {
+  k.ports = (ap << 16) | cp;
+  k.a0 = word(b, a); k.a1 = word(b, a + 4); k.a2 = word(b, a + 8); k.a3 = word(b, a + 12);
+  k.b0 = word(b, c); k.b1 = word(b, c + 4); k.b2 = word(b, c + 8); k.b3 = word(b, c + 12);
+}
+
+function word(b: Buffer, i: number): number {
+  return (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
 }
 
 /**
