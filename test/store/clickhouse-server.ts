@@ -13,7 +13,10 @@ export const MISSING_SERVER = 'clickhouse-server not installed: apt-get install 
 /** The server binary: $IOTWATCH_CLICKHOUSE_SERVER, Debian's paths, or the single `clickhouse` binary of newer packages. */
 export function findServerBinary(): { cmd: string; args: string[] } {
   const env = process.env.IOTWATCH_CLICKHOUSE_SERVER;
-  if (env) return { cmd: env, args: [] };
+  if (env) {
+    if (!existsSync(env)) throw new Error(`${MISSING_SERVER} (IOTWATCH_CLICKHOUSE_SERVER=${env} does not exist)`);
+    return { cmd: env, args: [] };
+  }
   // Debian's 18.16 package puts it in /usr/sbin; upstream packages in /usr/bin.
   for (const p of ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server']) if (existsSync(p)) return { cmd: p, args: [] };
   const which = spawnSync('sh', ['-c', 'command -v clickhouse-server || command -v clickhouse'], { encoding: 'utf8' });
@@ -100,6 +103,7 @@ export class TestClickHouse {
     this.proc = proc;
     let exited: string | null = null;
     proc.once('exit', (code, sig) => { exited = `exited with ${code ?? sig}`; });
+    proc.once('error', (e) => { exited = `could not start: ${e.message}`; });
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (exited !== null) throw new Error(`clickhouse-server ${exited}: ${this.logTail()}`);

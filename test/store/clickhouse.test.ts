@@ -245,3 +245,16 @@ describe('cluster layout SQL', () => {
     expect(await server.sql(wrong).then(() => null, (e: Error) => e.message)).toMatch(/Code: 42\b/);
   });
 });
+
+describe('test server helper', () => {
+  it('fails with instructions, never skips, when the server binary is missing', async () => {
+    const saved = process.env.IOTWATCH_CLICKHOUSE_SERVER;
+    process.env.IOTWATCH_CLICKHOUSE_SERVER = '/nonexistent/clickhouse-server';
+    try {
+      await expect(TestClickHouse.start()).rejects.toThrow('clickhouse-server not installed: apt-get install clickhouse-server; .ci/run installs it');
+    } finally {
+      if (saved === undefined) delete process.env.IOTWATCH_CLICKHOUSE_SERVER;
+      else process.env.IOTWATCH_CLICKHOUSE_SERVER = saved;
+    }
+  });
+});
