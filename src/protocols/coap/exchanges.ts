@@ -60,13 +60,17 @@ export class PendingRequest {
   expiresTs: number;
   /** Expiry time this entry had when it was last placed in the queue. */
   queuedExpiry: number;
+  /** Links in the table's queue of live entries. */
+  prev: PendingRequest | null = null;
+  next: PendingRequest | null = null;
 
   constructor(
     readonly dir: Dir,
     readonly frame: number,
     readonly ts: number,
     readonly messageId: number,
-    readonly token: string,
+    /** The token as a map key (CoapDecoded.tokenKey): equal keys mean equal tokens. */
+    readonly tokenKey: number | string,
     readonly method: string | undefined,
     readonly path: string | undefined,
     /** The request registers an observation (Observe 0, RFC 7641 section 2). */
@@ -85,18 +89,22 @@ export class PendingRequest {
 }
 
 type PerDir<T> = [T | null, T | null];
+type TokenKey = number | string;
 
 /** How many answered exchanges a flow remembers to recognise retransmitted responses (RFC 7252 4.5). */
 const RECENT = 16;
 
-/** The pending-request table of one flow. */
+/**
+ * The pending-request table of one flow. Live entries sit in one queue, in order of
+ * (re)queueing: an intrusive doubly linked list, so that an entry leaves it in O(1) the moment
+ * it is answered and the queue never holds more than the bound.
+ */
 export class ExchangeTable {
   private readonly byMid: PerDir<Map<number, PendingRequest>> = [null, null];
-  private readonly byToken: PerDir<Map<string, PendingRequest>> = [null, null];
-  private readonly observations: PerDir<Map<string, PendingRequest>> = [null, null];
-  /** Entries in order of (re)queueing; dead ones are skipped lazily and compacted away. */
-  private queue: PendingRequest[] = [];
-  private head = 0;
+  private readonly byToken: PerDir<Map<TokenKey, PendingRequest>> = [null, null];
+  private readonly observations: PerDir<Map<TokenKey, PendingRequest>> = [null, null];
+  private head: PendingRequest | null = null;
+  private tail: PendingRequest | null = null;
   private liveCount = 0;
   /** Ring of recent responses: sender direction * 65536 + message ID, and the request answered. */
   private recentKey: Int32Array | null = null;
@@ -124,7 +132,7 @@ export class ExchangeTable {
     if (byMid) {
       if (mids === null) mids = this.byMid[dir] = new Map();
       const prev = mids.get(d.messageId);
-      if (prev !== undefined && prev.token === d.token) {
+      if (prev !== undefined && prev.tokenKey === d.tokenKey) {
         this.stats.retransmissions++;
         return undefined;
       }
@@ -132,25 +140,25 @@ export class ExchangeTable {
     }
     let tokens = this.byToken[dir];
     if (tokens === null) tokens = this.byToken[dir] = new Map();
-    const prevTok = tokens.get(d.token);
+    const prevTok = tokens.get(d.tokenKey);
     if (prevTok !== undefined) this.dropToken(prevTok); // token reused: the older request is superseded
 
     if (this.liveCount >= this.maxPending) this.evictOldest();
     const p = new PendingRequest(
-      dir, frame, ts, d.messageId, d.token, d.method, d.uriPath,
+      dir, frame, ts, d.messageId, d.tokenKey, d.method, d.uriPath,
       d.observe === 0, byMid, ts + this.lifetimeUs,
     );
     if (mids !== null && byMid) mids.set(d.messageId, p);
-    tokens.set(d.token, p);
-    this.queue.push(p);
+    tokens.set(d.tokenKey, p);
+    this.enqueue(p);
     this.liveCount++;
-    this.compact();
     return p;
   }
 
   /** The request sent in `dir` with this message ID, if still pending by ID. */
   byMessageId(dir: Dir, mid: number): PendingRequest | undefined {
-    return this.byMid[dir]?.get(mid);
+    const m = this.byMid[dir];
+    return m === null ? undefined : m.get(mid);
   }
 
   /**
@@ -159,8 +167,10 @@ export class ExchangeTable {
    * token, late notifications still arrive (RFC 7641 3.6).
    */
   byTokenFor(dir: Dir, d: CoapDecoded): PendingRequest | undefined {
-    const req = this.byToken[dir]?.get(d.token);
-    const obs = this.observations[dir]?.get(d.token);
+    const t = this.byToken[dir];
+    const o = this.observations[dir];
+    const req = t === null ? undefined : t.get(d.tokenKey);
+    const obs = o === null ? undefined : o.get(d.tokenKey);
     return d.observe !== undefined ? obs ?? req : req ?? obs;
   }
 
@@ -180,10 +190,10 @@ export class ExchangeTable {
       if (!p.observing) {
         let obs = this.observations[p.dir];
         if (obs === null) obs = this.observations[p.dir] = new Map();
-        const prev = obs.get(p.token);
+        const prev = obs.get(p.tokenKey);
         p.observing = true; // set before dropToken so the entry stays live
         if (prev !== undefined && prev !== p) this.release(prev);
-        obs.set(p.token, p);
+        obs.set(p.tokenKey, p);
         this.dropToken(p);
       }
       p.expiresTs = ts + this.lifetimeUs;
@@ -218,32 +228,24 @@ export class ExchangeTable {
     if (p.observing) {
       p.observing = false;
       const m = this.observations[p.dir];
-      if (m !== null && m.get(p.token) === p) m.delete(p.token);
+      if (m !== null && m.get(p.tokenKey) === p) m.delete(p.tokenKey);
     }
-    this.liveCount--;
+    this.died(p);
   }
 
   /** Forgets requests whose lifetime ended at or before capture time `ts`. */
   expire(ts: number): void {
-    const q = this.queue;
-    while (this.head < q.length) {
-      const p = q[this.head];
-      if (!p.live) {
-        this.head++;
-        continue;
-      }
-      if (p.queuedExpiry > ts) break;
-      this.head++;
+    for (let p = this.head; p !== null && p.queuedExpiry <= ts; p = this.head) {
       if (p.expiresTs > ts) {
         // Refreshed since it was queued: requeue at its new expiry.
         p.queuedExpiry = p.expiresTs;
-        q.push(p);
+        this.unlink(p);
+        this.enqueue(p);
         continue;
       }
       this.release(p);
       this.stats.expired++;
     }
-    this.compact();
   }
 
   /** Counts and forgets everything still pending (end of flow). */
@@ -252,8 +254,7 @@ export class ExchangeTable {
     this.byMid[0] = this.byMid[1] = null;
     this.byToken[0] = this.byToken[1] = null;
     this.observations[0] = this.observations[1] = null;
-    this.queue = [];
-    this.head = 0;
+    this.head = this.tail = null;
     this.liveCount = 0;
     this.recentKey = null;
     this.recentReq = [];
@@ -262,13 +263,13 @@ export class ExchangeTable {
   private dropMid(p: PendingRequest): void {
     if (!p.midLive) return;
     this.clearMid(p);
-    if (!p.live) this.liveCount--;
+    if (!p.live) this.died(p);
   }
 
   private dropToken(p: PendingRequest): void {
     if (!p.tokenLive) return;
     this.clearToken(p);
-    if (!p.live) this.liveCount--;
+    if (!p.live) this.died(p);
   }
 
   private clearMid(p: PendingRequest): void {
@@ -282,36 +283,34 @@ export class ExchangeTable {
     if (!p.tokenLive) return;
     p.tokenLive = false;
     const m = this.byToken[p.dir];
-    if (m !== null && m.get(p.token) === p) m.delete(p.token);
+    if (m !== null && m.get(p.tokenKey) === p) m.delete(p.tokenKey);
+  }
+
+  /** `p` is no longer reachable: out of the queue and the count. */
+  private died(p: PendingRequest): void {
+    this.unlink(p);
+    this.liveCount--;
   }
 
   private evictOldest(): void {
-    const q = this.queue;
-    while (this.head < q.length) {
-      const p = q[this.head++];
-      if (p.live) {
-        this.release(p);
-        this.stats.evicted++;
-        this.boundHit = true;
-        return;
-      }
-    }
+    const p = this.head;
+    if (p === null) return;
+    this.release(p);
+    this.stats.evicted++;
+    this.boundHit = true;
   }
 
-  /** Keeps the queue within a constant factor of the live entries (dead ones are dropped lazily). */
-  private compact(): void {
-    const q = this.queue;
-    const slots = q.length - this.head;
-    const manyDead = slots > 64 && slots > 2 * this.liveCount;
-    const longHead = this.head > 1024 && this.head > slots;
-    if (!manyDead && !longHead) return;
-    const kept: PendingRequest[] = [];
-    for (let i = this.head; i < q.length; i++) {
-      const p = q[i];
-      if (p.live) kept.push(p);
-    }
-    this.queue = kept;
-    this.head = 0;
+  private enqueue(p: PendingRequest): void {
+    p.prev = this.tail;
+    p.next = null;
+    if (this.tail !== null) this.tail.next = p; else this.head = p;
+    this.tail = p;
+  }
+
+  private unlink(p: PendingRequest): void {
+    if (p.prev !== null) p.prev.next = p.next; else this.head = p.next;
+    if (p.next !== null) p.next.prev = p.prev; else this.tail = p.prev;
+    p.prev = p.next = null;
   }
 }
 

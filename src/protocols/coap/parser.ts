@@ -24,6 +24,11 @@ export interface CoapDecoded {
   readonly method: string | undefined;
   readonly messageId: number;
   readonly token: string;
+  /**
+   * The token as a map key: a number for tokens of up to 6 bytes (value * 8 + length, exact in a
+   * double; a Smi up to 3 bytes), else the hex string. Equal keys mean equal tokens.
+   */
+  readonly tokenKey: number | string;
   readonly options: readonly CoapOption[];
   readonly uriHost: string | undefined;
   readonly uriPath: string | undefined;
@@ -131,6 +136,14 @@ function hexOf(buf: Buffer, start: number, end: number): string {
   let out = '';
   for (let i = start; i < end; i++) out += HEX_BYTES[buf[i]];
   return out;
+}
+
+/** CoapDecoded.tokenKey: value * 8 + length for tokens of up to 6 bytes (below 2^51), else the hex. */
+function tokenKeyOf(buf: Buffer, p: number, tkl: number, hex: string): number | string {
+  if (tkl > 6) return hex;
+  let v = 0;
+  for (let i = 0; i < tkl; i++) v = v * 256 + buf[p + i];
+  return v * 8 + tkl;
 }
 
 /** UTF-8 text (RFC 7252 3.2 "string"), with a fast path for short ASCII. */
@@ -243,7 +256,8 @@ function decodeOscore(buf: Buffer, p: number, len: number): CoapOscore {
 /** Decodes options and payload from `p` to `end`; header fields are passed through. */
 function decodeBody(
   buf: Buffer, p: number, end: number, length: number,
-  msgType: CoapMsgType, codeByte: number, messageId: number, token: string, reliable: boolean,
+  msgType: CoapMsgType, codeByte: number, messageId: number, token: string, tokenKey: number | string,
+  reliable: boolean,
 ): CoapDecodeResult {
   const cls = codeByte >>> 5;
   // RFC 7252 12.1: 0.01-0.31 requests, 2.00-5.31 the response registry (3.xx unassigned but in
@@ -341,6 +355,7 @@ function decodeBody(
     method: kind === 'request' ? METHODS[codeByte] : undefined,
     messageId,
     token,
+    tokenKey,
     options,
     uriHost,
     uriPath,
@@ -377,7 +392,8 @@ export function parseCoap(buf: Buffer, off = 0, len = buf.length - off): CoapDec
   if (codeByte === 0 && len !== 4) return E_EMPTY;
   const token = tkl === 0 ? '' : hexOf(buf, tokenOff, tokenOff + tkl);
   const messageId = (buf[off + 2] << 8) | buf[off + 3];
-  return decodeBody(buf, tokenOff + tkl, end, len, MSG_TYPES[(b0 >>> 4) & 3], codeByte, messageId, token, false);
+  return decodeBody(buf, tokenOff + tkl, end, len, MSG_TYPES[(b0 >>> 4) & 3], codeByte, messageId, token,
+    tokenKeyOf(buf, tokenOff, tkl, token), false);
 }
 
 // ---------------------------------------------------------------- CoAP over TCP (RFC 8323)
@@ -427,7 +443,7 @@ export function parseCoapTcp(buf: Buffer, off: number, len: number): CoapDecodeR
   const codeByte = buf[p];
   const tokenOff = p + 1;
   const token = tkl === 0 ? '' : hexOf(buf, tokenOff, tokenOff + tkl);
-  return decodeBody(buf, tokenOff + tkl, end, len, 'CON', codeByte, 0, token, true);
+  return decodeBody(buf, tokenOff + tkl, end, len, 'CON', codeByte, 0, token, tokenKeyOf(buf, tokenOff, tkl, token), true);
 }
 
 // ---------------------------------------------------------------- content check

@@ -42,7 +42,7 @@ export function createCoapHandler(flow: FlowInfo, emit: EventSink, opts: CoapHan
       }
       if (d.kind !== 'response') return undefined;
       // Piggybacked response: message ID and token both match the request (5.3.2).
-      if (p !== undefined && p.token === d.token) {
+      if (p !== undefined && p.tokenKey === d.tokenKey) {
         table.complete(p, d, ts);
         table.remember(dir, d.messageId, p);
         return p;
@@ -75,7 +75,7 @@ export function createCoapHandler(flow: FlowInfo, emit: EventSink, opts: CoapHan
 
   function retransmitted(dir: Dir, d: CoapDecoded): Pairing {
     const r = table.recall(dir, d.messageId);
-    if (r === undefined || r.token !== d.token) return null;
+    if (r === undefined || r.tokenKey !== d.tokenKey) return null;
     stats.retransmissions++;
     return r;
   }

@@ -39,6 +39,17 @@ describe('header (RFC 7252 section 3)', () => {
     expect(decode('48 01 00 01 01 02 03 04 05 06 07 08').token).toBe('0102030405060708');
   });
 
+  it('gives equal token keys exactly to equal tokens (leading zero bytes and length count)', () => {
+    const tokens = ['', '00', '0000', '01', '0001', '000001', 'ff', 'ffff', 'ffffffffffff', '00ffffffffff',
+      'ffffffffffffff', '00ffffffffffff', '0102030405060708', '0002030405060708'];
+    const keys = tokens.map((t) => decode(`${(0x40 | (t.length / 2)).toString(16)} 01 00 01 ${t}`).tokenKey);
+    expect(new Set(keys).size).toBe(tokens.length);
+    for (const [i, t] of tokens.entries()) {
+      expect(decode(`${(0x40 | (t.length / 2)).toString(16)} 45 00 09 ${t}`).tokenKey).toBe(keys[i]);
+      if (t.length <= 6) expect(typeof keys[i]).toBe('number'); // up to 3 bytes: a Smi
+    }
+  });
+
   it.each([
     [0x01, 'GET'], [0x02, 'POST'], [0x03, 'PUT'], [0x04, 'DELETE'],
     [0x05, 'FETCH'], [0x06, 'PATCH'], [0x07, 'iPATCH'], // RFC 8132

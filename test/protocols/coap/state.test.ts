@@ -290,6 +290,24 @@ describe('bounds (RFC 7252 4.8.2 EXCHANGE_LIFETIME, per-flow cap)', () => {
     expect(f.send(SERVER, { type: ACK, code: '2.05', mid: 5, token: '05' }, 10)!.matched).toBe(true);
   });
 
+  it('answered requests leave the eviction queue at once: never-answered NON requests are evicted oldest first', () => {
+    const f = flow({ maxPending: 5 });
+    const non = (mid: number, token: string): MessageSpec => ({ type: NON, code: '0.02', mid, token, options: [[11, 'report']] });
+    for (let i = 1; i <= 4; i++) f.send(CLIENT, non(i, `0${i}`), i);
+    for (let i = 0; i < 100; i++) { // answered CON exchanges in between leave no entry behind
+      f.send(CLIENT, get(0x1000 + i, 'c0'), 10 + i);
+      f.send(SERVER, { type: ACK, code: '2.05', mid: 0x1000 + i, token: 'c0' }, 10 + i);
+    }
+    expect(f.h.pending).toBe(4);
+    f.send(CLIENT, non(5, '05'), 200);
+    f.send(CLIENT, non(6, '06'), 201);
+    expect(f.h.stats.evicted).toBe(1);
+    expect(f.h.pending).toBe(5);
+    expect(f.send(SERVER, { type: NON, code: '2.04', mid: 0x2001, token: '01' }, 210)!.matched).toBe(false);
+    expect(f.send(SERVER, { type: NON, code: '2.04', mid: 0x2002, token: '02' }, 211)!.matched).toBe(true);
+    expect(f.h.pending).toBe(4);
+  });
+
   it('thousands of answered requests leave no state behind', () => {
     const f = flow();
     for (let i = 0; i < 5_000; i++) {
