@@ -1,6 +1,7 @@
 // coap.amplification: CoAP used as a reflector (RFC 7252 section 11.3). Per target address (where
 // responses go): response bytes far above its baseline while responses outweigh requests by
-// minRatio, or /.well-known/core discovery answered by many servers (discovery fan-out).
+// minRatio, or /.well-known/core answered by many servers. Per server: /.well-known/core answered
+// to many addresses (discovery fan-out: a sweep, or requests spoofed from many victims).
 import type { CoapMessage } from '../src/events/types';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { serverEndpoint } from './lib/endpoints';
@@ -18,6 +19,8 @@ export const tunables = {
   minRatio: 10,
   minServers: 10,
   coldServers: 20,
+  minRecipients: 10,
+  coldRecipients: 20,
 };
 
 export const schema: Schema<typeof tunables> = {
@@ -27,6 +30,8 @@ export const schema: Schema<typeof tunables> = {
   minRatio: { type: 'number', min: 1, max: 1e6, description: 'response bytes over request bytes from the same address' },
   minServers: { type: 'integer', min: 1, max: 1e6, description: 'servers answering /.well-known/core to one address per window (absolute floor)' },
   coldServers: { type: 'integer', min: 1, max: 1e6, description: 'discovery servers per window for an address without a mature baseline' },
+  minRecipients: { type: 'integer', min: 1, max: 1e6, description: 'addresses one server answers /.well-known/core to per window (absolute floor)' },
+  coldRecipients: { type: 'integer', min: 1, max: 1e6, description: 'discovery recipients per window for a server without a mature baseline' },
 };
 
 class Traffic {
@@ -64,8 +69,36 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     },
   });
 
+  const raiseServer = (s: WindowSlot<CappedSet>, ws: number): void => {
+    ctx.alert({
+      key: `server:${s.key}`,
+      windowStart: ws,
+      entity: { kind: 'server', value: s.key },
+      summary: `CoAP server ${s.key} answered resource discovery (${DISCOVERY}) to ${s.counts[0]} addresses in ${t.window} s.`,
+      evidence: servers.evidence(s, 0, { recipients: s.x.values(10) }),
+      proof: s.proof,
+      count: s.proof.n,
+    });
+  };
+  const servers: EntityWindows<CappedSet> = new EntityWindows<CappedSet>(ctx, 'servers', { ...t, baseline: t },
+    [{ name: 'discovery_recipients', minCount: t.minRecipients, coldThreshold: t.coldRecipients }], {
+      make: () => new CappedSet(1024),
+      onClose(s, ws) {
+        if (s.fired !== 0) raiseServer(s, ws);
+        s.x.clear();
+      },
+    });
+  /** Every response makes its server's window active (a server that never answers discovery has a baseline of 0). */
+  const fanOut = (e: CoapMessage): void => {
+    const s = servers.touchFlow(e.flow, serverEndpoint(e.flow), e.ts);
+    if (e.requestPath !== DISCOVERY) return;
+    s.proof.add(e);
+    if (s.x.add(e.flow.dst) && servers.add(s, 0, 1)) raiseServer(s, servers.windowStart);
+  };
+
   return {
     onEvent(e: CoapMessage): void {
+      if (e.kind === 'response') fanOut(e);
       if (e.kind === 'request') {
         w.touchFlow(e.flow, e.flow.src, e.ts).x.requestBytes += e.length;
         return;
@@ -81,10 +114,20 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       if (e.requestPath === DISCOVERY && s.x.servers.add(serverEndpoint(e.flow))) w.add(s, 1, 1);
       if (before === 0 && s.fired !== 0) raise(s, w.windowStart);
     },
-    tick: (now: number) => w.tick(now),
-    flush: () => w.flush(),
-    exportBaseline: () => w.exportJSON(),
-    importBaseline: (d: unknown) => w.importJSON(d),
+    tick(now: number): void {
+      w.tick(now);
+      servers.tick(now);
+    },
+    flush(): void {
+      w.flush();
+      servers.flush();
+    },
+    exportBaseline: () => ({ targets: w.exportJSON(), servers: servers.exportJSON() }),
+    importBaseline(d: unknown): void {
+      const b = d as { targets?: unknown; servers?: unknown };
+      w.importJSON(b.targets);
+      servers.importJSON(b.servers);
+    },
   };
 }
 

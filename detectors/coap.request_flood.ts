@@ -21,6 +21,11 @@ export const schema: Schema<typeof tunables> = {
 };
 
 type Sources = Map<string, number>;
+
+const share = (n: number, of: number): string => {
+  const p = (100 * n) / of;
+  return p < 1 ? '<1 %' : `${Math.round(p)} %`;
+};
 const MAX_SOURCES = 1000;
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
@@ -28,7 +33,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     // Sources are counted from halfway to the absolute minimum on: shares, not totals.
     let sampled = 0;
     for (const n of s.x.values()) sampled += n;
-    const top = [...s.x].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5).map(([a, n]) => `${a} (${Math.round((100 * n) / sampled)} %)`);
+    const top = [...s.x].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5).map(([a, n]) => `${a} (${share(n, sampled)})`);
     ctx.alert({
       key: s.key,
       windowStart: ws,

@@ -1,6 +1,9 @@
 // coap.spoofed_response: responses that no request explains, and RST storms, per receiving address,
 // far above its baseline. An off-path attacker injecting answers (RFC 7252 section 11.4) or
-// resetting exchanges shows up as responses the decoder could not pair with a request.
+// resetting exchanges shows up as responses the decoder could not pair with a request. An unpaired
+// response counts only while the address has received more responses than it sent requests in
+// the window: a client reusing one token for requests in flight (legal for NON, but ambiguous to
+// pair) gets one answer per request, not more.
 import type { CoapMessage } from '../src/events/types';
 import { SECOND, defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { CappedSet } from './lib/tables';
@@ -29,44 +32,55 @@ export const schema: Schema<typeof tunables> = {
   countNotifications: { type: 'boolean', description: 'count unpaired Observe notifications (a decoder may not pair them with the registration)' },
 };
 
+/** One address's window: requests it sent, responses it got, who sent the suspicious ones. */
+class Exchanges {
+  requests = 0;
+  responses = 0;
+  readonly senders = new CappedSet(1024);
+}
+
 export function create(ctx: DetectorContext, t: typeof tunables) {
-  const raise = (s: WindowSlot<CappedSet>, ws: number): void => {
+  const raise = (s: WindowSlot<Exchanges>, ws: number): void => {
     const m = w.firstFired(s);
     ctx.alert({
       key: s.key,
       windowStart: ws,
       entity: { kind: 'address', value: s.key },
-      summary: m === 0
-        ? `${s.key} received ${s.counts[0]} CoAP responses that answer no request seen, in ${t.window} s, from ${s.x.size} sources.`
-        : `${s.key} received ${s.counts[1]} CoAP RST messages in ${t.window} s, from ${s.x.size} sources.`,
-      evidence: w.evidence(s, m, { unmatched: s.counts[0], resets: s.counts[1], senders: s.x.values(10) }),
+      summary: `${s.key} received ${s.counts[0]} CoAP responses that answer no request it sent and ${s.counts[1]} RSTs in ${t.window} s, `
+        + `from ${s.x.senders.size} source${s.x.senders.size === 1 ? '' : 's'}.`,
+      evidence: w.evidence(s, m, { unmatched: s.counts[0], resets: s.counts[1], requests: s.x.requests, responses: s.x.responses, senders: s.x.senders.values(10) }),
       proof: s.proof,
+      count: s.counts[0] + s.counts[1],
     });
   };
-  const w: EntityWindows<CappedSet> = new EntityWindows<CappedSet>(ctx, 'receivers', { ...t, baseline: t }, [
+  const w: EntityWindows<Exchanges> = new EntityWindows<Exchanges>(ctx, 'receivers', { ...t, baseline: t }, [
     { name: 'unmatched_responses', minCount: t.minUnmatched, coldThreshold: t.coldUnmatched },
     { name: 'resets', minCount: t.minResets, coldThreshold: t.coldResets },
   ], {
-    make: () => new CappedSet(1024),
+    make: () => new Exchanges(),
     onClose(s, ws) {
       if (s.fired !== 0) raise(s, ws);
-      s.x.clear();
+      s.x = new Exchanges();
     },
   });
 
   return {
     onEvent(e: CoapMessage): void {
+      if (e.kind === 'request') {
+        w.touchFlow(e.flow, e.flow.src, e.ts).x.requests++;
+        return;
+      }
       // Every message an address receives makes its window active, so a clean window counts as 0.
-      if (e.kind === 'request') return;
       const s = w.touchFlow(e.flow, e.flow.dst, e.ts);
       let m: number;
       if (e.msgType === 'RST') m = 1;
-      else if (e.kind === 'response' && e.matched === false && (t.countNotifications || e.observe === undefined)) {
+      else if (e.kind === 'response') {
+        if (++s.x.responses <= s.x.requests || e.matched !== false || (!t.countNotifications && e.observe !== undefined)) return;
         if (e.ts < ctx.startTs + t.grace * SECOND) return;
         m = 0;
       } else return;
       s.proof.add(e);
-      s.x.add(e.flow.src);
+      s.x.senders.add(e.flow.src);
       const before = s.fired;
       w.add(s, m, 1);
       if (before === 0 && s.fired !== 0) raise(s, w.windowStart);

@@ -1,7 +1,7 @@
 // coap.unexpected_method: a write (PUT, POST, DELETE, PATCH, iPATCH) on a CoAP resource outside its
 // baseline: a resource that was only ever read, or one never seen on a server that has a baseline.
-// Reads of new resources are learned, not reported. Writes are folded per resource and method
-// per window, with how many the server accepted (2.xx).
+// Reads of new resources are learned, not reported. Writes are folded per resource and window,
+// with the methods used and how many the server accepted (2.xx).
 import type { CoapMessage } from '../src/events/types';
 import { BaselineError, SECOND, defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { serverEndpoint } from './lib/endpoints';
@@ -64,7 +64,8 @@ class Server implements LruEntry {
 
 class Writes {
   accepted = 0;
-  constructor(readonly server: string, readonly path: string, readonly method: string, readonly known: number) {}
+  readonly methods = new Set<string>();
+  constructor(readonly resource: string, readonly known: number) {}
 }
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
@@ -77,14 +78,15 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   const raise = (s: WindowSlot<Writes | null>, ws: number): void => {
     const x = s.x!;
     const known = methodsOf(x.known);
+    const methods = [...x.methods];
     ctx.alert({
       key: s.key,
       windowStart: ws,
-      entity: { kind: 'coap_resource', value: `${x.server}${x.path}` },
-      severity: x.method === 'DELETE' || x.accepted > 0 ? 'high' : 'medium',
-      summary: `${s.counts[0]} CoAP ${x.method} request${s.counts[0] === 1 ? '' : 's'} on ${x.server}${x.path} (${x.accepted} accepted), `
+      entity: { kind: 'coap_resource', value: x.resource },
+      severity: x.methods.has('DELETE') || x.accepted > 0 ? 'high' : 'medium',
+      summary: `${s.counts[0]} CoAP ${methods.join('/')} request${s.counts[0] === 1 ? '' : 's'} on ${x.resource} (${x.accepted} accepted), `
         + (known.length > 0 ? `a resource only ever used with ${known.join(', ')}.` : 'a resource never seen in the baseline.'),
-      evidence: { ...w.evidence(s, 0), method: x.method, baselineMethods: known, accepted: x.accepted },
+      evidence: { ...w.evidence(s, 0), methods, baselineMethods: known, accepted: x.accepted },
       proof: s.proof,
       count: s.counts[0],
     });
@@ -94,7 +96,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       make: () => null,
       onClose(s, ws) {
         if (s.fired !== 0) raise(s, ws);
-        if (s.x !== null) s.x.accepted = 0;
+        if (s.x !== null) s.x = new Writes(s.x.resource, s.x.known);
       },
     });
 
@@ -103,8 +105,8 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       if (e.kind === 'response') {
         // Count writes the server accepted (2.xx) on resources already being reported.
         if (e.requestMethod === undefined || !writes.has(e.requestMethod) || e.code.charCodeAt(0) !== 0x32) return;
-        const s = w.table.peek(`${serverEndpoint(e.flow)}${e.requestPath ?? '/'} ${e.requestMethod}`);
-        if (s !== undefined && s.live && s.x !== null) {
+        const s = w.table.peek(`${serverEndpoint(e.flow)}${e.requestPath ?? '/'}`);
+        if (s !== undefined && s.live && s.x !== null && s.x.methods.has(e.requestMethod)) {
           s.x.accepted++;
           s.proof.add(e);
         }
@@ -125,8 +127,10 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
         if (mask !== 0 || sv.paths.size < t.maxResources) sv.paths.set(path, mask | bit);
         return;
       }
-      const s = w.touch(`${key}${path} ${e.method}`, e.ts);
-      if (s.x === null) s.x = new Writes(key, path, e.method, mask);
+      const resource = `${key}${path}`;
+      const s = w.touch(resource, e.ts);
+      if (s.x === null) s.x = new Writes(resource, mask);
+      s.x.methods.add(e.method);
       s.proof.add(e);
       if (w.add(s, 0, 1)) raise(s, w.windowStart);
     },

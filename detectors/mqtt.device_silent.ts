@@ -14,11 +14,11 @@ export const id = 'mqtt.device_silent';
 export const category = 'anomaly';
 
 export const tunables = {
-  minSilence: 300,
+  minSilence: 30,
   factor: 10,
   quantile: 0.95,
-  samplePeriod: 60,
-  minGaps: 5,
+  samplePeriod: 30,
+  minGaps: 3,
   history: 128,
   checkEvery: 30,
   maxEntities: 10_000,

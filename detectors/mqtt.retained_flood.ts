@@ -1,9 +1,11 @@
 // mqtt.retained_flood: a client storing retained messages far beyond its baseline: retained
 // PUBLISH rate, retained bytes, or new retained topics per window. The broker keeps every
 // retained message until it is replaced, so a flood fills its memory and what subscribers see.
+// Counted per principal (username, else client id): one set of credentials over many connections
+// is one flood.
 import type { MqttPublish } from '../src/events/types';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
-import { clientKey } from './lib/mqtt';
+import { principal, principalKind } from './lib/mqtt';
 import { CappedSet } from './lib/tables';
 import { EntityWindows, rateDefaults, rateSchema, type WindowSlot } from './lib/windows';
 
@@ -34,36 +36,49 @@ export const schema: Schema<typeof tunables> = {
 
 const METRIC_NAMES = ['retained messages', 'retained bytes', 'new retained topics'];
 
+/** The topics a principal has retained (its lifetime memory, kept across windows). */
+class Retained {
+  readonly topics: CappedSet;
+  kind: 'username' | 'client_id' = 'client_id';
+  constructor(max: number) {
+    this.topics = new CappedSet(max);
+  }
+}
+
 export function create(ctx: DetectorContext, t: typeof tunables) {
-  const raise = (s: WindowSlot<CappedSet>, ws: number): void => {
+  const raise = (s: WindowSlot<Retained>, ws: number): void => {
     const m = w.firstFired(s);
     ctx.alert({
       key: s.key,
       windowStart: ws,
-      entity: { kind: 'client_id', value: s.key },
-      summary: `Client ${s.key} sent ${s.counts[0]} retained messages (${s.counts[1]} bytes, ${s.counts[2]} new topics) in ${t.window} s; `
+      entity: { kind: s.x.kind, value: s.key },
+      summary: `${s.key} sent ${s.counts[0]} retained messages (${s.counts[1]} bytes, ${s.counts[2]} new topics) in ${t.window} s; `
         + `${METRIC_NAMES[m]} ${s.counts[m]} reached ${w.threshold(s, m).value}.`,
       evidence: w.evidence(s, m, { retained: s.counts[0], bytes: s.counts[1], newTopics: s.counts[2] }),
       proof: s.proof,
       count: s.counts[0],
     });
   };
-  const w: EntityWindows<CappedSet> = new EntityWindows<CappedSet>(ctx, 'clients', { ...t, baseline: t }, [
+  const w: EntityWindows<Retained> = new EntityWindows<Retained>(ctx, 'principals', { ...t, baseline: t }, [
     { name: 'retained', minCount: t.minRetained, coldThreshold: t.coldRetained },
     { name: 'bytes', minCount: t.minBytes, coldThreshold: t.coldBytes },
     { name: 'new_topics', minCount: t.minNewTopics, coldThreshold: t.coldNewTopics },
-  ], { make: () => new CappedSet(t.maxTopicsPerClient), onClose: (s, ws) => s.fired !== 0 && raise(s, ws) });
+  ], { make: () => new Retained(t.maxTopicsPerClient), onClose: (s, ws) => s.fired !== 0 && raise(s, ws) });
 
   return {
     onEvent(e: MqttPublish): void {
-      if (!e.retain || e.flow.dir !== 'to_server') return;
-      const s = w.touch(clientKey(e), e.ts);
+      if (e.flow.dir !== 'to_server') return;
+      // Every PUBLISH makes the client's window active, so a window without retained messages
+      // counts as 0: a client that never retained anything has a baseline of 0, not none.
+      const s = w.touchFlow(e.flow, principal(e), e.ts);
+      if (!e.retain) return;
+      s.x.kind = principalKind(e);
       s.proof.add(e);
       const before = s.fired;
       w.add(s, 0, 1);
       w.add(s, 1, e.payloadLength);
       // The topics set is the client's lifetime memory (kept across windows), not per window.
-      if (s.x.add(e.topic)) w.add(s, 2, 1);
+      if (s.x.topics.add(e.topic)) w.add(s, 2, 1);
       if (before === 0 && s.fired !== 0) raise(s, w.windowStart);
     },
     tick: (now: number) => w.tick(now),

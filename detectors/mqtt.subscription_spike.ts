@@ -1,8 +1,9 @@
 // mqtt.subscription_spike: a client subscribing far more than it usually does: subscription
 // requests or distinct filters per window (topic enumeration, or churn that loads the broker).
-import type { MqttSubscribe } from '../src/events/types';
+// Counted per principal (username, else client id), like the broker's ACLs.
+import type { MqttConnect, MqttSubscribe } from '../src/events/types';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
-import { clientKey } from './lib/mqtt';
+import { principal, principalKind } from './lib/mqtt';
 import { CappedSet } from './lib/tables';
 import { EntityWindows, rateDefaults, rateSchema, type WindowSlot } from './lib/windows';
 
@@ -25,37 +26,47 @@ export const schema: Schema<typeof tunables> = {
   coldDistinct: { type: 'integer', min: 1, max: 1e9, description: 'distinct filters per window for a client without a mature baseline' },
 };
 
+/** Distinct filters of the window, and whether the principal is a username. */
+class Filters {
+  readonly filters = new CappedSet(4096);
+  kind: 'username' | 'client_id' = 'client_id';
+}
+
 export function create(ctx: DetectorContext, t: typeof tunables) {
-  const raise = (s: WindowSlot<CappedSet>, ws: number): void => {
+  const raise = (s: WindowSlot<Filters>, ws: number): void => {
     const m = w.firstFired(s);
     ctx.alert({
       key: s.key,
       windowStart: ws,
-      entity: { kind: 'client_id', value: s.key },
-      summary: `Client ${s.key} requested ${s.counts[0]} subscriptions (${s.counts[1]} distinct filters) in ${t.window} s.`,
-      evidence: w.evidence(s, m, { subscriptions: s.counts[0], distinct: s.counts[1], filters: s.x.values(10) }),
+      entity: { kind: s.x.kind, value: s.key },
+      summary: `${s.key} requested ${s.counts[0]} subscriptions (${s.counts[1]} distinct filters) in ${t.window} s.`,
+      evidence: w.evidence(s, m, { subscriptions: s.counts[0], distinct: s.counts[1], filters: s.x.filters.values(10) }),
       proof: s.proof,
       count: s.counts[0],
     });
   };
-  const w: EntityWindows<CappedSet> = new EntityWindows<CappedSet>(ctx, 'clients', { ...t, baseline: t }, [
+  const w: EntityWindows<Filters> = new EntityWindows<Filters>(ctx, 'principals', { ...t, baseline: t }, [
     { name: 'subscriptions', minCount: t.minSubscriptions, coldThreshold: t.coldSubscriptions },
     { name: 'distinct_filters', minCount: t.minDistinct, coldThreshold: t.coldDistinct },
   ], {
-    make: () => new CappedSet(4096),
+    make: () => new Filters(),
     onClose(s, ws) {
       if (s.fired !== 0) raise(s, ws);
-      s.x.clear();
+      s.x.filters.clear();
     },
   });
 
   return {
-    onEvent(e: MqttSubscribe): void {
-      const s = w.touch(clientKey(e), e.ts);
+    onEvent(e: MqttSubscribe | MqttConnect): void {
+      if (e.flow.dir !== 'to_server') return;
+      const s = w.touch(principal(e), e.ts);
+      s.x.kind = principalKind(e);
+      // A CONNECT makes the client's window active: a client that never subscribes has a baseline of 0.
+      if (e.type === 'mqtt.connect') return;
       s.proof.add(e);
       const before = s.fired;
       w.add(s, 0, e.subscriptions.length);
-      for (const sub of e.subscriptions) if (s.x.add(sub.topic)) w.add(s, 1, 1);
+      for (const sub of e.subscriptions) if (s.x.filters.add(sub.topic)) w.add(s, 1, 1);
       if (before === 0 && s.fired !== 0) raise(s, w.windowStart);
     },
     tick: (now: number) => w.tick(now),
@@ -69,7 +80,7 @@ export const detector = defineDetector({
   id, category, tunables, schema, create,
   severity: 'medium',
   usesBaseline: true,
-  subscribes: ['mqtt.subscribe'],
+  subscribes: ['mqtt.subscribe', 'mqtt.connect'],
   description: 'SUBSCRIBE requests or distinct topic filters of a client far above its baseline (topic enumeration).',
   recommendation: 'Check the client: limit which topics it may read with per-client ACLs, and cap subscriptions per client on the broker.',
   mitre: 'T0861', // Point & Tag Identification: subscribing broadly to learn which topics (points) exist

@@ -7,9 +7,16 @@ export function clientKey(e: Pick<MqttEvent, 'clientId' | 'flow'>): string {
   return e.clientId !== '' ? e.clientId : clientAddr(e.flow);
 }
 
-/** Broker ACLs are written per username; without one, the client id is the principal. */
+/**
+ * Broker ACLs and credentials are per username; without one, the client id is the principal.
+ * Keying on it keeps one set of credentials used over many connections (and client ids) together.
+ */
 export function principal(e: Pick<MqttEvent, 'clientId' | 'username' | 'flow'>): string {
   return e.username !== null && e.username !== '' ? e.username : clientKey(e);
+}
+
+export function principalKind(e: Pick<MqttEvent, 'username'>): 'username' | 'client_id' {
+  return e.username !== null && e.username !== '' ? 'username' : 'client_id';
 }
 
 /**

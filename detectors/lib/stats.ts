@@ -110,8 +110,11 @@ export interface Threshold {
  * and the EWMA (the EWMA catches up first when a fleet grows) and the spread is the scaled
  * MAD, floored at REL_SPREAD_FLOOR of the centre and at 1.
  */
-export function robustThreshold(b: RobustBaseline | undefined, p: ThresholdParams): Threshold {
+export function robustThreshold(b: RobustBaseline | undefined, p: ThresholdParams, known = false): Threshold {
   if (b === undefined || b.size < p.minSamples) {
+    // An entity seen before but never in a complete window of this metric (a client that
+    // connects but never subscribes) has a baseline of 0; only a new one gets the cold threshold.
+    if (known && (b === undefined || b.size === 0)) return { value: Math.max(p.minCount, Math.ceil(p.z)), centre: 0, spread: 1, samples: 0 };
     return { value: Math.max(p.minCount, p.coldThreshold), centre: null, spread: 0, samples: b?.size ?? 0 };
   }
   const s = b.summary();

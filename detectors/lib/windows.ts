@@ -26,12 +26,12 @@ export type RateTunables = {
   readonly maxEntities: number;
 };
 
-export const rateDefaults: RateTunables = { window: 60, z: 6, minSamples: 5, history: 64, maxEntities: 10_000 };
+export const rateDefaults: RateTunables = { window: 60, z: 6, minSamples: 1, history: 64, maxEntities: 10_000 };
 
 export const rateSchema: Schema<RateTunables> = {
   window: { type: 'integer', min: 1, max: 86_400, description: 'counting window, seconds of capture time' },
   z: { type: 'number', min: 1, max: 100, description: 'robust z-score (median/MAD) a window must reach' },
-  minSamples: { type: 'integer', min: 1, max: 1000, description: 'active windows an entity needs before its own baseline is used' },
+  minSamples: { type: 'integer', min: 1, max: 1000, description: 'complete active windows an entity needs before its own baseline is used (before: the cold threshold)' },
   history: { type: 'integer', min: 4, max: 10_000, description: 'window values kept per entity and metric' },
   maxEntities: { type: 'integer', min: 1, max: 10_000_000, description: 'entities tracked; least recently seen are evicted (counted)' },
 };
@@ -62,6 +62,8 @@ export class WindowSlot<X> implements LruEntry {
   /** Capture time of the first and the latest event of the entity in this window. */
   first = 0;
   last = 0;
+  /** The entity was active in an earlier window (or came from a loaded baseline). */
+  known = false;
   readonly counts: number[];
   readonly thr: Threshold[];
   readonly proof = new Proof();
@@ -155,7 +157,7 @@ export class EntityWindows<X> {
       s.exact |= bit;
       const h = this.t.baseline;
       const mt = this.metrics[m];
-      if (h !== undefined) s.thr[m] = robustThreshold(s.base[m], { z: h.z, minCount: mt.minCount, coldThreshold: mt.coldThreshold, minSamples: h.minSamples });
+      if (h !== undefined) s.thr[m] = robustThreshold(s.base[m], { z: h.z, minCount: mt.minCount, coldThreshold: mt.coldThreshold, minSamples: h.minSamples }, s.known);
     }
     return s.thr[m];
   }
@@ -173,7 +175,8 @@ export class EntityWindows<X> {
 
   /** Close the current window even though it is not over (end of input). */
   flush(): void {
-    this.close();
+    // The window is cut short by the end of input: judged, not learned from.
+    this.close(false);
     this.windowEnd = -Infinity;
   }
 
@@ -203,9 +206,8 @@ export class EntityWindows<X> {
   exportJSON(): unknown {
     if (this.t.baseline === undefined) return null;
     const entities: [string, unknown[]][] = [];
-    for (const [key, s] of this.table.entries()) {
-      if (s.base.some((b) => b.size > 0)) entities.push([key, s.base.map((b) => b.toJSON())]);
-    }
+    // Entities without a sample yet are kept too: known, they are judged against 0, not as new.
+    for (const [key, s] of this.table.entries()) if (s.known) entities.push([key, s.base.map((b) => b.toJSON())]);
     return { window: this.t.window, metrics: this.metrics.map((m) => m.name), entities };
   }
 
@@ -221,7 +223,7 @@ export class EntityWindows<X> {
       if (!Array.isArray(row) || typeof row[0] !== 'string' || !Array.isArray(row[1])) continue;
       const key = row[0];
       const base = this.metrics.map((_, i) => RobustBaseline.fromJSON((row[1] as unknown[])[i], h.history, EWMA_ALPHA));
-      this.table.set(key, new WindowSlot(key, this.metrics.length, base, this.hooks.make(key)));
+      this.table.set(key, new WindowSlot(key, this.metrics.length, base, this.hooks.make(key))).known = true;
     }
   }
 
@@ -242,19 +244,20 @@ export class EntityWindows<X> {
   }
 
   private roll(ts: number): void {
-    this.close();
+    // A window that began before the input did is partial: it is judged but not learned from.
+    this.close(this.windowStart >= this.ctx.startTs);
     this.windowStart = Math.floor(ts / this.len) * this.len;
     this.windowEnd = this.windowStart + this.len;
   }
 
-  private close(): void {
+  private close(learn: boolean): void {
     const ws = this.windowStart;
     for (const s of this.active) {
       this.hooks.onClose?.(s, ws);
       // A window that crossed its threshold does not enter the median: an attack must not become
       // the baseline. It still moves the EWMA, so a lasting change of rate stops alerting after a while.
       for (let m = 0; m < s.counts.length; m++) {
-        if (s.base.length > 0) {
+        if (learn && s.base.length > 0) {
           if ((s.fired & (1 << m)) === 0) s.base[m].add(s.counts[m]);
           else s.base[m].drift(s.counts[m]);
         }
@@ -262,6 +265,7 @@ export class EntityWindows<X> {
       }
       s.fired = 0;
       s.live = false;
+      s.known = true;
       s.proof.reset();
     }
     this.active.length = 0;

@@ -1,7 +1,8 @@
 // Suppression: one alert per (detector, key) while it is open. A firing of an open key updates
 // that alert (count, last time, frames, evidence) and the sink sees an 'update' with the same id;
 // never a stream of duplicates. Anomaly alerts stay open for the detector's suppression interval
-// from their window start; posture alerts stay open for the whole run.
+// from when they were raised; posture alerts stay open for the whole run. A firing whose id was
+// already given (a long window refreshed after its key closed) updates that alert: ids are unique.
 import type { Alert, AlertKind, AlertSink, AlertSpec, Category, Severity } from './types';
 import { SEVERITIES } from './types';
 import { alertId } from './ids';
@@ -41,6 +42,8 @@ export interface BookStats {
 
 export class AlertBook {
   private readonly open = new Map<string, Open>();
+  /** Every alert raised, by id (bounded like the retained list). */
+  private readonly byId = new Map<string, Open>();
   private readonly retained: Alert[] = [];
   private readonly st: BookStats = { created: 0, updated: 0, notRetained: 0, openEvictions: 0, open: 0 };
 
@@ -55,8 +58,14 @@ export class AlertBook {
       o = undefined;
     }
     if (o === undefined) {
-      this.create(src, spec, k);
-      return 'new';
+      const id = alertId(src.id, spec.key, spec.windowStart);
+      const old = this.byId.get(id);
+      if (old === undefined) {
+        this.create(src, spec, k, id, now);
+        return 'new';
+      }
+      o = old;
+      this.open.set(k, o);
     }
     this.update(o, spec);
     return 'update';
@@ -75,10 +84,10 @@ export class AlertBook {
     return { ...this.st, open: this.open.size };
   }
 
-  private create(src: AlertSource, spec: AlertSpec, k: string): void {
+  private create(src: AlertSource, spec: AlertSpec, k: string, id: string, now: number): void {
     const p = spec.proof;
     const a: Alert = {
-      id: alertId(src.id, spec.key, spec.windowStart),
+      id,
       detector: src.id,
       category: src.category,
       severity: spec.severity ?? src.severity,
@@ -100,10 +109,13 @@ export class AlertBook {
       if (first.done !== true) this.open.delete(first.value);
       this.st.openEvictions++;
     }
-    this.open.set(k, { alert: a, expires: spec.windowStart + src.suppressUs, window: spec.windowStart, base: 0 });
+    const o: Open = { alert: a, expires: Math.max(spec.windowStart, now) + src.suppressUs, window: spec.windowStart, base: 0 };
+    this.open.set(k, o);
     this.st.created++;
-    if (this.retained.length < this.maxAlerts) this.retained.push(a);
-    else this.st.notRetained++;
+    if (this.retained.length < this.maxAlerts) {
+      this.retained.push(a);
+      this.byId.set(id, o);
+    } else this.st.notRetained++;
     this.sink?.(snapshot(a), 'new');
   }
 

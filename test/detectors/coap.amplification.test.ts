@@ -44,6 +44,17 @@ describe('coap.amplification', () => {
     expect(run(detector, [...learning(), ...fan(9)], opts).alerts).toHaveLength(0);
   });
 
+  it('discovery fan-out from one server: /.well-known/core answered to 10 addresses', () => {
+    const sweep = (n: number) => Array.from({ length: n }, (_, i) => {
+      const g = coapFlow(`10.0.5.${i + 1}`, '10.0.1.5');
+      return [coapRequest(g, at(300 + i), 'GET', '/.well-known/core'), coapResponse(g, at(300 + i + 0.01), '2.05', { length: 200, requestMethod: 'GET', requestPath: '/.well-known/core' })];
+    }).flat();
+    const hit = run(detector, [...learning(), ...sweep(10)], opts).alerts;
+    expect(hit).toHaveLength(1);
+    expect(hit[0]).toMatchObject({ entity: { kind: 'server', value: '10.0.1.5:5683' }, evidence: { metric: 'discovery_recipients', observed: 10, threshold: 10 } });
+    expect(run(detector, [...learning(), ...sweep(9)], opts).alerts).toHaveLength(0);
+  });
+
   it('suppression: one alert per target and window', () => {
     const { alerts, log } = run(detector, [...learning(), ...reflect(500)], opts);
     expect(alerts).toHaveLength(1);

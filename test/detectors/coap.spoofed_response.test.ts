@@ -25,6 +25,11 @@ describe('coap.spoofed_response', () => {
     expect(run(detector, early).alerts).toHaveLength(0);
   });
 
+  it('one answer per request is not spoofing, even when the decoder cannot pair them (one token reused)', () => {
+    const flood = spread(400, 300, 60, (t) => [coapRequest(sensor, t, 'GET', '/time'), coapResponse(sensor, t + 500, '2.05', { matched: false })]).flat();
+    expect(run(detector, [...learning(), ...flood], opts).alerts).toHaveLength(0);
+  });
+
   it('RST storm: fires at 20, not 19', () => {
     const rst = (n: number) => spread(n, 300, 60, (t) => coapReset(sensor, t));
     expect(run(detector, [...learning(), ...rst(20)], opts).alerts.map((a) => a.evidence.metric)).toEqual(['resets']);

@@ -18,11 +18,17 @@ describe('coap.unexpected_method', () => {
     const alerts = after(coapRequest(op, at(400), 'PUT', '/temp'));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ entity: { kind: 'coap_resource', value: '10.0.1.5:5683/temp' }, severity: 'medium', mitre: 'T0855' });
-    expect(alerts[0].evidence).toMatchObject({ method: 'PUT', baselineMethods: ['GET'], observed: 1, threshold: 1, accepted: 0 });
+    expect(alerts[0].evidence).toMatchObject({ methods: ['PUT'], baselineMethods: ['GET'], observed: 1, threshold: 1, accepted: 0 });
   });
 
   it('reads (of known or new resources) and baseline writes do not fire', () => {
     expect(after(coapRequest(op, at(400), 'GET', '/temp'), coapRequest(op, at(401), 'GET', '/humidity'), coapRequest(op, at(402), 'PUT', '/setpoint'))).toHaveLength(0);
+  });
+
+  it('writes to one resource fold into one alert; DELETE is high', () => {
+    const alerts = after(coapRequest(op, at(400), 'PUT', '/temp'), coapRequest(op, at(401), 'DELETE', '/temp'));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ severity: 'high', count: 2, evidence: { methods: ['PUT', 'DELETE'] } });
   });
 
   it('DELETE is high; a write the server accepted (2.04) raises it to high', () => {

@@ -54,8 +54,18 @@ describe('EntityWindows', () => {
     const json = JSON.parse(JSON.stringify(w.exportJSON()));
     const other = windows().w;
     other.importJSON(json);
-    expect(other.table.peek('a')!.base[0].samples()).toEqual([7, 7, 7]);
+    // The third window was cut short by flush(): judged, not learned.
+    expect(other.table.peek('a')!.base[0].samples()).toEqual([7, 7]);
     expect(() => windows([], { ...rateDefaults, window: 300 }).w.importJSON(json)).toThrow(BaselineError);
+  });
+
+  it('a window that began before the input did is not learned from', () => {
+    const { ctx, w } = windows();
+    ctx.startTs = at(30);
+    w.add(w.touch('a', at(30)), 0, 5);
+    w.add(w.touch('a', at(60)), 0, 9);
+    w.tick(at(120));
+    expect(w.table.peek('a')!.base[0].samples()).toEqual([9]);
   });
 
   it('while learning, nothing crosses', () => {
