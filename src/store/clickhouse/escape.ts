@@ -22,7 +22,6 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 
 // Backslash, quote, C0 controls and DEL; lone surrogates are checked separately (they cannot
 // be sent as UTF-8 at all).
-// eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /[\\'\u0000-\u001f\u007f]/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 

@@ -37,7 +37,11 @@ import type { DirLock } from './lock';
 export interface EmbeddedStoreOptions {
   /** Directory of the store (created if missing), e.g. $IOTWATCH_HOME/store. */
   dir: string;
-  /** Alerts retained; past it the least recently written are evicted (counted). Default 1,000,000. */
+  /**
+   * Alerts retained; past it the least recently written are evicted (counted). Default 1,000,000.
+   * They live in memory: about 1 KB of heap each for typical alerts (measured with bench-like
+   * alerts), so lower it on small sensors.
+   */
   maxAlerts?: number;
   /** Rows retained per forensic table (sessions, topics, coap, tls). Default 200,000. */
   maxRecordRows?: number;
