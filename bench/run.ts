@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeBenchCapture } from './make-capture';
 import { runApiBench } from './api-bench';
+import { runStoreBench } from './store-bench';
 
 const root = resolve(__dirname, '..', '..');
 const cli = join(root, 'bin', 'iotwatch.js');
@@ -71,6 +72,10 @@ function main(): void {
 
 async function all(): Promise<void> {
   main();
+  if (process.env.IOTWATCH_BENCH_SKIP_STORE !== '1') {
+    process.stdout.write('\nStore insert rates (embedded, and ClickHouse when clickhouse-server is installed):\n');
+    await runStoreBench();
+  }
   if (process.env.IOTWATCH_BENCH_SKIP_API !== '1') {
     process.stdout.write('\nREST API over the embedded store (100,000 alerts):\n');
     await runApiBench();
