@@ -146,16 +146,93 @@ function tokenKeyOf(buf: Buffer, p: number, tkl: number, hex: string): number | 
   return v * 8 + tkl;
 }
 
-/** UTF-8 text (RFC 7252 3.2 "string"), with a fast path for short ASCII. */
+// Short ASCII strings (path segments, host names, queries) repeat from message to message, so
+// they come from a small direct-mapped memo: a hit costs one pass over the bytes and allocates
+// nothing, and the strings that requests keep while pending are shared. The memos only return
+// what decoding would have produced, so the parser stays a function of its input.
+const TEXT_MEMO_MAX = 32;
+const TEXT_SLOTS = 1024;
+const textMemo: string[] = new Array<string>(TEXT_SLOTS).fill('');
+
+/** Whether the string equals the ASCII bytes buf[start, end). */
+function sameAscii(t: string, buf: Buffer, start: number, end: number): boolean {
+  if (t.length !== end - start) return false;
+  for (let i = start, j = 0; i < end; i++, j++) if (t.charCodeAt(j) !== buf[i]) return false;
+  return true;
+}
+
+/** UTF-8 text (RFC 7252 3.2 "string"); short ASCII values are memoised. */
 function textOf(buf: Buffer, start: number, end: number): string {
-  if (end - start > 32) return buf.toString('utf8', start, end);
-  let out = '';
+  const n = end - start;
+  if (n === 0) return '';
+  if (n > TEXT_MEMO_MAX) return buf.toString('utf8', start, end);
+  let h = n;
   for (let i = start; i < end; i++) {
     const c = buf[i];
     if (c >= 0x80) return buf.toString('utf8', start, end);
-    out += String.fromCharCode(c);
+    h = (Math.imul(h, 31) + c) | 0;
   }
-  return out;
+  const slot = (h ^ (h >>> 11)) & (TEXT_SLOTS - 1);
+  const t = textMemo[slot];
+  if (sameAscii(t, buf, start, end)) return t;
+  const text = buf.toString('latin1', start, end);
+  textMemo[slot] = text;
+  return text;
+}
+
+const PATH_SLOTS = 4096;
+const pathMemo: string[] = new Array<string>(PATH_SLOTS).fill('');
+/** Uri-Path segments of the message being decoded: byte offsets and lengths, and their text. */
+const segStart: number[] = [];
+const segEnd: number[] = [];
+const segText: string[] = [];
+
+/**
+ * uriPath from the `n` Uri-Path segments collected in segStart/segEnd/segText: "/" before each
+ * segment (RFC 7252 6.5 step 8). An all-ASCII path comes from a memo, compared byte by byte.
+ */
+function pathOf(buf: Buffer, n: number): string {
+  let h = n;
+  let len = 0;
+  for (let k = 0; k < n; k++) {
+    const e = segEnd[k];
+    len += 1 + e - segStart[k];
+    for (let i = segStart[k]; i < e; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
+    h = (Math.imul(h, 31) + 0x2f) | 0;
+  }
+  const slot = (h ^ (h >>> 11)) & (PATH_SLOTS - 1);
+  const t = pathMemo[slot];
+  if (t.length === len && samePath(t, buf, n)) return t;
+  let path = '';
+  let ascii = true;
+  for (let k = 0; k < n; k++) {
+    const seg = segText[k];
+    path += '/' + seg;
+    if (ascii && seg.length !== segEnd[k] - segStart[k]) ascii = false;
+  }
+  // A segment whose text is as long as its bytes might still hold a replacement character for
+  // a stray byte >= 0x80: only pure ASCII paths are kept, so that a hit is exact.
+  if (ascii && len <= 256 && allAscii(buf, n)) pathMemo[slot] = path;
+  if (n > 64) segStart.length = segEnd.length = segText.length = 0; // keep the scratch small
+  return path;
+}
+
+function samePath(t: string, buf: Buffer, n: number): boolean {
+  let j = 0;
+  for (let k = 0; k < n; k++) {
+    if (t.charCodeAt(j++) !== 0x2f) return false;
+    const e = segEnd[k];
+    for (let i = segStart[k]; i < e; i++) if (t.charCodeAt(j++) !== buf[i]) return false;
+  }
+  return true;
+}
+
+function allAscii(buf: Buffer, n: number): boolean {
+  for (let k = 0; k < n; k++) {
+    const e = segEnd[k];
+    for (let i = segStart[k]; i < e; i++) if (buf[i] >= 0x80) return false;
+  }
+  return true;
 }
 
 /** Block size of an SZX exponent (RFC 7959 section 2.2); SZX 7 is reserved over UDP, BERT (1024) over TCP (RFC 8323 section 6). */
@@ -274,6 +351,7 @@ function decodeBody(
   let payloadLength = 0;
   let uriHost: string | undefined;
   let uriPath: string | undefined;
+  let segments = 0;
   let uriQuery: string | undefined;
   let contentFormat: number | undefined;
   let observe: number | undefined;
@@ -325,7 +403,11 @@ function decodeBody(
       // Convenience fields: first occurrence of non-repeatable options, all of Uri-Path/Uri-Query.
       switch (num) {
         case 3: if (uriHost === undefined) uriHost = value as string; break;
-        case 11: uriPath = uriPath === undefined ? '/' + (value as string) : uriPath + '/' + (value as string); break;
+        case 11:
+          segStart[segments] = p;
+          segEnd[segments] = p + olen;
+          segText[segments++] = value as string;
+          break;
         case 15: uriQuery = uriQuery === undefined ? (value as string) : uriQuery + '&' + (value as string); break;
         case 12: if (contentFormat === undefined && typeof value === 'number') contentFormat = value; break;
         case 6: if (observe === undefined && typeof value === 'number') observe = value; break;
@@ -343,8 +425,9 @@ function decodeBody(
     p += olen;
   }
 
+  if (segments > 0) uriPath = pathOf(buf, segments);
   // RFC 7252 6.4 step 7: a request without Uri-Path addresses the root, '/'.
-  if (uriPath === undefined && kind === 'request') uriPath = '/';
+  else if (kind === 'request') uriPath = '/';
 
   return {
     ok: true,

@@ -92,4 +92,21 @@ describe('properties', () => {
       expect(h.pending).toBe(0);
     }), { numRuns: 1_000 });
   });
+
+  it('string options and uriPath decode the same whether or not their text was seen before (memoised text)', () => {
+    // Few distinct segments, so repeats hit the memos; bytes >= 0x80 (valid or not as UTF-8) mixed in.
+    const segment = fc.oneof(
+      fc.constantFrom('sensors', 's1', 'temp', '', 'a/b', 'x'.repeat(33)),
+      fc.constantFrom(Buffer.from([0xff]), Buffer.from([0x3f]), Buffer.from('h\u00e9', 'utf8'), Buffer.from([0x68, 0xe9])),
+    ).map((v) => (typeof v === 'string' ? Buffer.from(v) : v));
+    fc.assert(fc.property(fc.array(fc.array(segment, { minLength: 1, maxLength: 5 }), { maxLength: 20 }), (paths) => {
+      for (const segs of paths) {
+        const r = parseCoap(encodeCoap({ type: 0, code: 1, mid: 1, options: segs.map((b) => [11, b] as [number, Buffer]) }));
+        if (!r.ok) throw new Error(r.detail);
+        const texts = segs.map((b) => b.toString('utf8'));
+        expect(r.options.map((o) => o.value)).toEqual(texts);
+        expect(r.uriPath).toBe('/' + texts.join('/'));
+      }
+    }), { numRuns: 300 });
+  });
 });
