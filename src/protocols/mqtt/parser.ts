@@ -175,12 +175,48 @@ export function decodeString(buf: Buffer, start: number, end: number, flags: num
 const MEMO_SLOTS = 8;
 
 /**
+ * DataView over the buffer the memos last looked into: one per capture chunk, not one per
+ * lookup. Module-level so that it pins at most one buffer, not one per connection.
+ */
+let viewed: Buffer | null = null;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function viewOf(buf: Buffer): DataView<ArrayBufferLike> {
+  if (buf !== viewed) {
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    viewed = buf;
+  }
+  return view;
+}
+
+/** buf[start, start + n) as little-endian 32-bit words, the last one zero-padded. */
+function wordsOf(buf: Buffer, start: number, n: number): Int32Array {
+  const w = new Int32Array((n + 3) >> 2);
+  for (let i = 0; i < n; i++) w[i >> 2] |= buf[start + i] << ((i & 3) << 3);
+  return w;
+}
+
+/** Whether buf[start, start + n) holds the bytes of `w` (wordsOf), four at a time. */
+function sameWords(w: Int32Array, buf: Buffer, start: number, n: number): boolean {
+  const dv = viewOf(buf);
+  const full = n >> 2;
+  const off = start - buf.byteOffset + dv.byteOffset;
+  for (let j = 0; j < full; j++) if (dv.getInt32(off + (j << 2), true) !== w[j]) return false;
+  const tail = n & 3;
+  if (tail === 0) return true;
+  let v = 0;
+  for (let i = start + n - 1; i >= start + (full << 2); i--) v = (v << 8) | buf[i];
+  return v === w[full];
+}
+
+/**
  * Per-direction topic memo: IoT streams repeat a handful of topics, so comparing the bytes with
  * a remembered ASCII topic is cheaper than decoding and validating it again. Direct-mapped by
- * length and two bytes; holds only strings (no byte copies), so it costs a few pointers.
+ * length and two bytes; holds the strings and their bytes as words (compared four at a time).
  */
 export class TopicMemo {
   private texts: string[] | null = null;
+  private words: Int32Array[] = [];
   private readonly flags = new Uint8Array(MEMO_SLOTS);
 
   /** Scan flags of the topic returned by the last get(). */
@@ -196,26 +232,28 @@ export class TopicMemo {
     let texts = this.texts;
     if (texts !== null) {
       const t = texts[slot];
-      if (t.length === n) {
-        let i = 0;
-        while (i < n && t.charCodeAt(i) === buf[start + i]) i++;
-        if (i === n) {
-          this.lastFlags = this.flags[slot];
-          return t;
-        }
+      if (t.length === n && sameWords(this.words[slot], buf, start, n)) {
+        this.lastFlags = this.flags[slot];
+        return t;
       }
     }
     const f = scanString(buf, start, end);
     const text = decodeString(buf, start, end, f);
     this.lastFlags = f;
     if ((f & STR_NON_ASCII) === 0 && n <= 1024) {
-      if (texts === null) texts = this.texts = new Array<string>(MEMO_SLOTS).fill('');
+      if (texts === null) {
+        texts = this.texts = new Array<string>(MEMO_SLOTS).fill('');
+        this.words = new Array<Int32Array>(MEMO_SLOTS).fill(EMPTY_WORDS);
+      }
       texts[slot] = text;
+      this.words[slot] = wordsOf(buf, start, n);
       this.flags[slot] = f;
     }
     return text;
   }
 }
+
+const EMPTY_WORDS = new Int32Array(0);
 
 // ---------------------------------------------------------------- PUBLISH [MQTT-3.3]
 

@@ -102,6 +102,28 @@ describe('UTF-8 strings [MQTT-1.5.4]', () => {
       expect(m.lastFlags).toBe(scanString(b, 2, b.length - 2));
     }
   });
+
+  it('the topic memo compares every byte, whatever the length, offset and buffer', () => {
+    // Topics of every length mod 4 that differ from a remembered one in a single byte, at odd
+    // offsets in slices of a shared pool and in buffers of their own.
+    const pool = Buffer.allocUnsafe(4096).fill(0x7a);
+    const m = new TopicMemo();
+    let at = 1;
+    for (let len = 1; len <= 12; len++) {
+      const base = Buffer.from('abcdefghijkl'.slice(0, len));
+      for (let i = -1; i < len; i++) {
+        const t = Buffer.from(base);
+        if (i >= 0) t[i] = 0x5f;
+        for (const own of [false, true]) {
+          const buf = own ? Buffer.concat([Buffer.from('q'), t, Buffer.from('q')]) : pool.subarray(at, at + len + 2);
+          if (!own) t.copy(buf, 1);
+          at += len + 3;
+          expect(m.get(buf, 1, 1 + len)).toBe(t.toString('latin1'));
+          expect(m.get(buf, 1, 1 + len)).toBe(t.toString('latin1'));
+        }
+      }
+    }
+  });
 });
 
 describe('fast decoders', () => {
