@@ -43,6 +43,8 @@ beforeAll(async () => {
     tls: [
       tlsRow({ sensor: 'plant-1', server: '127.0.0.1:8883', sni: 'broker.plant', sha256: 'a'.repeat(64), subject: 'CN=broker.plant', notAfter: now + 200 * DAY_US + DAY_US / 2 }),
       tlsRow({ sensor: 'plant-1', server: '127.0.0.2:8883', sni: 'old.plant', sha256: 'b'.repeat(64), subject: 'CN=old.plant', selfSigned: true, notAfter: now - 10 * DAY_US - DAY_US / 2 }),
+      // A DTLS PSK server: an endpoint without a certificate, as the recorder writes it.
+      tlsRow({ sensor: 'plant-1', server: '127.0.0.1:5684', sni: '', sha256: '', subject: '', issuer: '', notBefore: 0, notAfter: 0 }),
     ],
   });
 
@@ -80,9 +82,12 @@ describe('web console', () => {
       expect(res.status, url).toBe(200);
       expect(res.headers.get('content-type'), url).toContain(type);
       expect(res.headers.get('content-security-policy'), url).toBe(CONSOLE_CSP);
+      expect((await res.text()).length, url).toBeGreaterThan(100);
     }
     // The API behind it still wants the token.
-    expect((await fetch(`${base}/api/v1/alerts`)).status).toBe(401);
+    const refused = await fetch(`${base}/api/v1/alerts`);
+    expect(refused.status).toBe(401);
+    expect((await refused.json()).error.code).toBe('unauthorized');
   });
 
   it('asks for the token, then lists the alerts of the capture with their detectors', async () => {
@@ -160,11 +165,12 @@ describe('web console', () => {
     await expect.poll(() => rows().count()).toBe(alerts.length);
   });
 
-  it('lists certificates by days to expiry, the expired one first', async () => {
+  it('lists certificates by days to expiry, the expired one first, and not endpoints without one', async () => {
     await page.click('#tab-certificates');
     await expect.poll(() => page.locator('#certificates tbody tr').count()).toBe(2);
     const cells = await page.locator('#certificates tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.children[0].textContent, tr.children[2].textContent]));
     expect(cells).toEqual([['expired 11 d ago', 'old.plant'], ['200 d', 'broker.plant']]);
+    expect(await page.textContent('#cert-count')).toBe('2 certificates; 1 endpoint without a certificate (PSK) not listed');
     await page.screenshot({ path: join(shots, 'console-certificates.png'), fullPage: true });
     await page.click('#tab-alerts');
   });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/types';
 import { createClickHouseStore, type ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store';
+import { createRecorder, type RecorderRows } from '../../src/store/records';
 import { coapRow, MIN, session, tlsRow, topicRow } from '../store/alert-fixtures';
 import { TestClickHouse } from '../store/clickhouse-server';
 import { plantAttackAlerts } from '../console/plant-alerts';
@@ -16,6 +17,7 @@ import { panelSql, type Dashboard, type QueryContext, type Selection } from './g
 const ROOT = join(__dirname, '..', '..', 'dashboards');
 const DATASOURCE_TYPE = 'grafana-clickhouse-datasource';
 const SENSOR = 'plant-1';
+const LAB = 'lab-2';
 const DAY_US = 86_400_000_000;
 
 const dashboards: Dashboard[] = readdirSync(ROOT)
@@ -33,6 +35,7 @@ interface Result {
 let server: TestClickHouse;
 let store: ClickHouseStore;
 let alerts: Alert[];
+let captured: RecorderRows;
 let ctx: QueryContext;
 const spool = mkdtempSync(join(tmpdir(), 'iotwatch-dash-spool-'));
 const nowUs = Date.now() * 1000;
@@ -47,24 +50,29 @@ beforeAll(async () => {
   store = createClickHouseStore({ url: server.url, database: 'iotwatch', spoolDir: spool, lingerMs: 2, feedLagMs: 0, retentionCheckMs: 0 });
   await store.init();
 
-  alerts = await plantAttackAlerts();
+  // The capture's alerts and its forensic records (what `iotwatch analyze` writes).
+  const recorder = createRecorder(SENSOR);
+  alerts = await plantAttackAlerts((e) => recorder.onEvent(e));
+  captured = recorder.flush();
   await store.putAlerts(alerts, SENSOR);
+  await store.putRecords(captured);
   await store.setStatus(alerts[0].id, 'acknowledged', 'analyst', 'seen');
 
-  // Records in the capture's time: a few clients, topics over several minutes, CoAP resources,
-  // and certificates on both sides of every days-to-expiry bucket (relative to now).
+  // A second sensor with hand-made records in the capture's time: a client seen from two
+  // addresses, a quoted topic, CoAP with and without a round trip, and certificates on both
+  // sides of every days-to-expiry bucket (relative to now).
   const t0 = Math.min(...alerts.map((a) => a.firstTs));
   const minute = Math.floor(t0 / MIN) * MIN;
-  const sensor = SENSOR;
+  const sensor = LAB;
   await store.putRecords({
     sessions: [
-      session({ sensor, flowId: 1, communityId: '1:a=', clientId: 'meter-01', username: 'meter-01', client: '127.0.1.1:40001', firstTs: t0, lastTs: t0 + 5 * MIN }),
-      session({ sensor, flowId: 2, communityId: '1:b=', clientId: 'meter-01', username: 'meter-01', client: '127.0.1.9:40002', firstTs: t0 + MIN, lastTs: t0 + 6 * MIN }),
-      session({ sensor, flowId: 3, communityId: '1:c=', clientId: 'dashboard', username: null, client: '[::1]:40003', protocolVersion: 5, tls: true, server: '127.0.0.1:8883', connackCode: null, firstTs: t0, lastTs: t0 + 2 * MIN }),
+      session({ sensor, flowId: 1, communityId: '1:a=', clientId: 'lab-meter', username: 'lab-meter', client: '127.0.1.1:40001', firstTs: t0, lastTs: t0 + 5 * MIN }),
+      session({ sensor, flowId: 2, communityId: '1:b=', clientId: 'lab-meter', username: 'lab-meter', client: '127.0.1.9:40002', firstTs: t0 + MIN, lastTs: t0 + 6 * MIN }),
+      session({ sensor, flowId: 3, communityId: '1:c=', clientId: 'lab-dashboard', username: null, client: '[::1]:40003', protocolVersion: 5, tls: true, server: '127.0.0.1:8883', connackCode: null, firstTs: t0, lastTs: t0 + 2 * MIN }),
     ],
     topics: [0, 1, 2, 3].flatMap((i) => [
-      topicRow({ sensor, minute: minute + i * MIN, topic: 'plant/meter-01/telemetry', publishes: 10 + i }),
-      topicRow({ sensor, minute: minute + i * MIN, topic: "plant/it's/quoted", publishes: 1, retained: 0 }),
+      topicRow({ sensor, minute: minute + i * MIN, topic: 'lab/meter/telemetry', publishes: 10 + i }),
+      topicRow({ sensor, minute: minute + i * MIN, topic: "lab/it's/quoted", publishes: 1, retained: 0 }),
     ]),
     coap: [
       coapRow({ sensor, minute, method: 'GET', path: '/sensors/temp' }),
@@ -73,12 +81,12 @@ beforeAll(async () => {
     tls: [
       ['expired', -3], ['soon', 3], ['month', 20], ['quarter', 60], ['later', 400],
     ].map(([name, days], i) => tlsRow({
-      sensor, server: `127.0.0.${i + 1}:8883`, sni: `${name}.plant`, sha256: String(i).repeat(64),
+      sensor, server: `127.0.0.${i + 1}:8883`, sni: `${name}.lab`, sha256: String(i).repeat(64),
       notAfter: nowUs + Number(days) * DAY_US + DAY_US / 2, firstTs: t0, lastTs: t0 + MIN,
     })).concat([
       // Past DateTime's range (2106; its date tables end sooner): the panels clamp to 2099-12-31.
       // (RFC 5280's 9999-12-31 is past what the store keeps as a safe integer of µs.)
-      tlsRow({ sensor, server: '127.0.0.9:8883', sni: 'forever.plant', sha256: 'f'.repeat(64), notAfter: Date.UTC(2200, 0, 1) * 1000, firstTs: t0, lastTs: t0 + MIN }),
+      tlsRow({ sensor, server: '127.0.0.9:8883', sni: 'forever.lab', sha256: 'f'.repeat(64), notAfter: Date.UTC(2200, 0, 1) * 1000, firstTs: t0, lastTs: t0 + MIN }),
     ]),
   });
 
@@ -145,12 +153,12 @@ describe('panel SQL on a real ClickHouse', () => {
     return { sensor: [SENSOR], detector: top };
   };
 
-  it('the variable queries list the sensor and the detectors', async () => {
+  it('the variable queries list the sensors and the detectors', async () => {
     for (const d of dashboards) {
       for (const v of d.templating.list.filter((x) => x.type === 'query')) {
         const res = await run(panelSql(v.query, d.templating.list, ctx));
         const values = res.data.map((r) => String(Object.values(r)[0]));
-        if (v.name === 'sensor') expect(values).toEqual([SENSOR]);
+        if (v.name === 'sensor') expect(values).toEqual([LAB, SENSOR]);
         if (v.name === 'detector') expect(values).toEqual([...new Set(alerts.map((a) => a.detector))].sort());
       }
     }
@@ -158,12 +166,16 @@ describe('panel SQL on a real ClickHouse', () => {
 
   for (const { d, p } of panels) {
     it(`${d.uid}: ${p.title}`, async () => {
-      const variations: [string, QueryContext][] = [
-        ['All', ctx],
-        ['one sensor, two detectors', { ...ctx, selections: specific() }],
-        ['an hour per interval', { ...ctx, intervalS: 3600 }],
+      // [name, context, must return rows]: the capture has no certificate (its DTLS server uses
+      // a PSK); the second sensor has records but no alerts.
+      const sql = p.targets?.map((t) => t.rawSql).join('\n') ?? '';
+      const variations: [string, QueryContext, boolean][] = [
+        ['All', ctx, true],
+        ['the capture\'s sensor, two detectors', { ...ctx, selections: specific() }, !sql.includes('.tls_endpoints')],
+        ['an hour per interval', { ...ctx, intervalS: 3600 }, true],
+        ['the second sensor', { ...ctx, selections: { sensor: [LAB], detector: 'all' } }, !sql.includes('.alerts')],
       ];
-      for (const [name, c] of variations) {
+      for (const [name, c, rowsExpected] of variations) {
         for (const t of p.targets ?? []) {
           const sql = panelSql(t.rawSql, d.templating.list, c);
           let res: Result;
@@ -172,7 +184,7 @@ describe('panel SQL on a real ClickHouse', () => {
           } catch (err) {
             throw new Error(`${name}: ${(err as Error).message.slice(0, 500)}\n--- SQL ---\n${sql}`);
           }
-          expect(res.data.length, `${name}: no rows\n${sql}`).toBeGreaterThan(0);
+          if (rowsExpected) expect(res.data.length, `${name}: no rows\n${sql}`).toBeGreaterThan(0);
           if (p.type === 'timeseries') {
             // The plugin needs a DateTime column to draw a time series.
             expect(res.meta.find((m) => m.name === 'time')?.type, name).toBe('DateTime');
@@ -217,16 +229,18 @@ describe('panels agree with the store', () => {
     }
   });
 
+  const only = (sensor: string): QueryContext => ({ ...ctx, selections: { sensor: [sensor], detector: 'all' } });
+
   it('days to expiry match the API\'s inventory (floor of days from now), each bucket counted once', async () => {
-    const api = (await store.inventoryTls({ limit: 100 })).rows;
-    const rows = (await run(byTitle(/^Certificates$/).sql(ctx))).data;
+    const api = (await store.inventoryTls({ limit: 100, sensor: LAB })).rows;
+    const rows = (await run(byTitle(/^Certificates$/).sql(only(LAB)))).data;
     expect(rows).toHaveLength(api.length);
     for (const r of rows) {
       const a = api.find((x) => x.sha256 === r.sha256);
       expect(Number(r.days_to_expiry), String(r.sni)).toBe(a?.daysToExpiry);
     }
-    expect(rows.map((r) => r.sni)).toEqual(['expired.plant', 'soon.plant', 'month.plant', 'quarter.plant', 'later.plant', 'forever.plant']);
-    expect(rows.find((r) => r.sni === 'forever.plant')?.not_after_utc).toBe('2099-12-31 23:59:59');
+    expect(rows.map((r) => r.sni)).toEqual(['expired.lab', 'soon.lab', 'month.lab', 'quarter.lab', 'later.lab', 'forever.lab']);
+    expect(rows.find((r) => r.sni === 'forever.lab')?.not_after_utc).toBe('2099-12-31 23:59:59');
 
     const buckets = (await run(byTitle(/by days to expiry/).sql(ctx))).data;
     expect(buckets.map((b) => [b.expiry, Number(b.certificates)])).toEqual([
@@ -234,11 +248,47 @@ describe('panels agree with the store', () => {
     ]);
   });
 
+  it('endpoints without a certificate (the capture\'s DTLS PSK server) are not certificates', async () => {
+    expect(captured.tls.length).toBeGreaterThan(0);
+    expect(captured.tls.every((t) => t.sha256 === '')).toBe(true);
+    expect((await run(byTitle(/^Certificates$/).sql(only(SENSOR)))).data).toEqual([]);
+    expect((await run(byTitle(/^Certificates$/).sql(ctx))).data).toHaveLength(6);
+  });
+
   it('MQTT clients list each client with every endpoint it connected from', async () => {
-    const rows = (await run(byTitle(/MQTT clients/).sql(ctx))).data;
-    const meter = rows.find((r) => r.client_id === 'meter-01');
-    expect(meter).toMatchObject({ mqtt_username: 'meter-01', client_endpoints: '127.0.1.1:40001, 127.0.1.9:40002' });
+    const rows = (await run(byTitle(/MQTT clients/).sql(only(LAB)))).data;
+    const meter = rows.find((r) => r.client_id === 'lab-meter');
+    expect(meter).toMatchObject({ mqtt_username: 'lab-meter', client_endpoints: '127.0.1.1:40001, 127.0.1.9:40002' });
     expect(Number(meter?.sessions)).toBe(2);
-    expect(rows.find((r) => r.client_id === 'dashboard')).toMatchObject({ mqtt_username: '', mqtt_version: '5.0' });
+    expect(rows.find((r) => r.client_id === 'lab-dashboard')).toMatchObject({ mqtt_username: '', mqtt_version: '5.0', over_tls: 1 });
+  });
+
+  it('the capture\'s clients, topics and CoAP resources add up as in the recorded rows', async () => {
+    // One row per client id, username and broker (the panel shows the 500 latest), with the
+    // sessions and messages of every recorded session under that key.
+    const clients = (await run(byTitle(/MQTT clients/).sql(only(SENSOR)))).data;
+    const key = (c: string, u: string | null, s: string) => JSON.stringify([c, u ?? '', s]);
+    const want = new Map<string, { sessions: number; publishes: number }>();
+    for (const r of captured.sessions) {
+      const w = want.get(key(r.clientId, r.username, r.server)) ?? { sessions: 0, publishes: 0 };
+      w.sessions++;
+      w.publishes += r.publishes;
+      want.set(key(r.clientId, r.username, r.server), w);
+    }
+    expect(clients).toHaveLength(Math.min(500, want.size));
+    for (const r of clients) {
+      const k = key(String(r.client_id), String(r.mqtt_username), String(r.server));
+      expect({ sessions: Number(r.sessions), publishes: Number(r.publishes_sent) }, k).toEqual(want.get(k));
+    }
+
+    const topics = (await run(byTitle(/^Topics$/).sql(only(SENSOR)))).data;
+    const perTopic = new Map<string, number>();
+    for (const t of captured.topics) perTopic.set(t.topic, (perTopic.get(t.topic) ?? 0) + t.publishes);
+    expect(new Map(topics.map((r) => [String(r.topic), Number(r.messages)]))).toEqual(
+      new Map([...perTopic].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 200)));
+
+    const coap = (await run(byTitle(/CoAP resources/).sql(only(SENSOR)))).data;
+    expect(coap.reduce((n, r) => n + Number(r.requests_n), 0)).toBe(captured.coap.reduce((n, r) => n + r.requests, 0));
+    expect(new Set(coap.map((r) => `${r.server} ${r.method} ${r.path}`))).toEqual(new Set(captured.coap.map((r) => `${r.server} ${r.method} ${r.path}`)));
   });
 });

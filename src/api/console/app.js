@@ -501,7 +501,10 @@
         return rows;
       });
     }
-    return page('').then(function (all) {
+    return page('').then(function (rows) {
+      // Endpoints without a certificate (PSK, or a handshake not seen) have nothing to expire.
+      var all = rows.filter(function (c) { return c.sha256 !== ''; });
+      var without = rows.length - all.length;
       all.sort(function (x, y) { return x.daysToExpiry - y.daysToExpiry || (x.server < y.server ? -1 : 1); });
       var body = $('certificates').tBodies[0];
       clear(body);
@@ -519,7 +522,8 @@
           el('td', { class: 'time' }, fmtTime(c.lastTs).slice(0, 19))));
       });
       $('certificates-empty').hidden = all.length > 0;
-      $('cert-count').textContent = all.length + (all.length === 1 ? ' certificate' : ' certificates');
+      $('cert-count').textContent = all.length + (all.length === 1 ? ' certificate' : ' certificates') +
+        (without ? '; ' + without + (without === 1 ? ' endpoint' : ' endpoints') + ' without a certificate (PSK) not listed' : '');
       state.certificatesLoaded = true;
     });
   }
