@@ -4,6 +4,7 @@
 import fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AlertStore } from '../store/types';
 import { createAuthenticator, type TokenConfig } from './auth';
+import { consolePlugin } from './console';
 import { ApiError, errorBodySchema, installErrorHandlers } from './errors';
 import { DEFAULT_STREAM, RequestCounters, type ApiContext, type CollectedRoute, type StreamOptions } from './context';
 import { createCursorCodec } from './cursor';
@@ -91,6 +92,8 @@ export function build(opts: BuildOptions): FastifyInstance {
   installErrorHandlers(app);
 
   app.addHook('onRoute', (route) => {
+    // Routes marked hide (the web console's files) are not part of the API document.
+    if ((route.schema as { hide?: boolean } | undefined)?.hide) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const config = (route.config ?? {}) as { tag?: string; public?: boolean };
     for (const method of methods) {
@@ -152,6 +155,7 @@ export function build(opts: BuildOptions): FastifyInstance {
   app.register(healthRoutes, { prefix: API_PREFIX, ctx });
   app.register(openapiRoutes, { prefix: API_PREFIX, ctx });
   app.register(metricsRoutes, { ctx });
+  app.register(consolePlugin);
   return app;
 }
 

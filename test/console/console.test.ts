@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/api/app';
-import { CONSOLE_CSP, consolePlugin } from '../../src/api/console';
+import { CONSOLE_CSP } from '../../src/api/console';
 import type { Alert } from '../../src/alerts/types';
 import { createEmbeddedStore, type EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { tlsRow } from '../store/alert-fixtures';
@@ -48,8 +48,8 @@ beforeAll(async () => {
     ],
   });
 
+  // build() registers the console (consolePlugin) beside the API routes.
   app = build({ store, tokens: { token: TOKEN }, rateLimit: false });
-  app.register(consolePlugin);
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 
   context = await chromium.launchPersistentContext(join(root, 'profile'), {
@@ -88,6 +88,9 @@ describe('web console', () => {
     const refused = await fetch(`${base}/api/v1/alerts`);
     expect(refused.status).toBe(401);
     expect((await refused.json()).error.code).toBe('unauthorized');
+    // The console's files are not API operations.
+    const doc = await (await fetch(`${base}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
+    expect(Object.keys(doc.paths).filter((p) => !p.startsWith('/api/v1/') && p !== '/metrics')).toEqual([]);
   });
 
   it('asks for the token, then lists the alerts of the capture with their detectors', async () => {
