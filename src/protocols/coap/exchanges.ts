@@ -49,66 +49,113 @@ export interface CoapHandlerOptions {
   stats?: CoapStats;
 }
 
-/** A request awaiting its response. */
-export class PendingRequest {
-  /** Reachable by message ID: until the request is acknowledged, answered or rejected. */
-  midLive: boolean;
-  /** Reachable by token: until its (first) response. */
-  tokenLive = true;
-  /** An established observation (RFC 7641): reachable by token until it ends or expires. */
-  observing = false;
-  expiresTs: number;
-  /** Expiry time this entry had when it was last placed in the queue. */
-  queuedExpiry: number;
-  /** Links in the table's queue of live entries. */
-  prev: PendingRequest | null = null;
-  next: PendingRequest | null = null;
-
-  constructor(
-    readonly dir: Dir,
-    readonly frame: number,
-    readonly ts: number,
-    readonly messageId: number,
-    /** The token as a map key (CoapDecoded.tokenKey): equal keys mean equal tokens. */
-    readonly tokenKey: number | string,
-    readonly method: string | undefined,
-    readonly path: string | undefined,
-    /** The request registers an observation (Observe 0, RFC 7641 section 2). */
-    readonly observe: boolean,
-    byMid: boolean,
-    expiresTs: number,
-  ) {
-    this.midLive = byMid;
-    this.expiresTs = expiresTs;
-    this.queuedExpiry = expiresTs;
-  }
-
-  get live(): boolean {
-    return this.midLive || this.tokenLive || this.observing;
-  }
+/** Request fields a paired response reports (CoapMessage.requestFrame, rttUs, requestMethod, requestPath). */
+export interface PairedRequest {
+  frame: number;
+  ts: number;
+  method: string | undefined;
+  path: string | undefined;
 }
 
-type PerDir<T> = [T | null, T | null];
-type TokenKey = number | string;
+/**
+ * A request, as ExchangeTable hands it out: a slot number (>= 0), or an entry of the ring of
+ * recently answered requests (<= RECENT_BASE). Valid until the next add().
+ */
+export type RequestRef = number;
+/** No request explains the response. */
+export const NO_REQUEST: RequestRef = -1;
+/** The message is not subject to pairing. */
+export const NOT_PAIRED: RequestRef = -2;
+const RECENT_BASE = -3;
+
+/** Whether a RequestRef names a request (a pairing), rather than NO_REQUEST or NOT_PAIRED. */
+export function isRequest(r: RequestRef): boolean {
+  return r >= 0 || r <= RECENT_BASE;
+}
+
+// Slot layout. Numbers: frame, ts, expiresTs, queuedExpiry, numeric token key. Ints: message ID,
+// flags, generation (bumped when the slot is reused), queue links. Refs: string token key, method, path.
+const F = 5;
+const F_FRAME = 0;
+const F_TS = 1;
+const F_EXPIRES = 2;
+const F_QUEUED = 3;
+const F_TOKEN = 4;
+const I = 5;
+const I_MID = 0;
+const I_FLAGS = 1;
+const I_GEN = 2;
+const I_PREV = 3;
+const I_NEXT = 4;
+const R = 3;
+const R_TOKEN = 0;
+const R_METHOD = 1;
+const R_PATH = 2;
+
+const DIR1 = 1;
+/** The request registers an observation (Observe 0, RFC 7641 section 2). */
+const OBSERVE = 2;
+/** Reachable by message ID: until the request is acknowledged, answered or rejected. */
+const MID_LIVE = 4;
+/** Reachable by token: until its (first) response. */
+const TOKEN_LIVE = 8;
+/** An established observation (RFC 7641): reachable by token until it ends or expires. */
+const OBSERVING = 16;
+const LIVE = MID_LIVE | TOKEN_LIVE | OBSERVING;
+
+// The three indexes (by message ID, by token, observations by token), one per direction, share
+// one Int32Array of open-addressing tables holding slot + 1 (0 = empty).
+const IDX_MID = 0;
+const IDX_TOKEN = 2;
+const IDX_OBS = 4;
+
+const MIN_SLOTS = 8;
 
 /** How many answered exchanges a flow remembers to recognise retransmitted responses (RFC 7252 4.5). */
 const RECENT = 16;
 
+function hashNumber(k: number): number {
+  let h = Math.imul(k | 0, 0x9e3779b1) ^ Math.imul((k / 4294967296) | 0, 0x85ebca6b);
+  h ^= h >>> 15;
+  return Math.imul(h, 0xc2b2ae35) ^ (h >>> 13);
+}
+
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return hashNumber(h);
+}
+
+function hashToken(k: number | string): number {
+  return typeof k === 'number' ? hashNumber(k) : hashString(k);
+}
+
 /**
- * The pending-request table of one flow. Live entries sit in one queue, in order of
- * (re)queueing: an intrusive doubly linked list, so that an entry leaves it in O(1) the moment
- * it is answered and the queue never holds more than the bound.
+ * The pending-request table of one flow. Requests live in slots of a few typed arrays, found
+ * through open-addressing indexes by message ID and by token, and sit in one expiry queue (a
+ * doubly linked list through the slots, in order of (re)queueing). An answered request frees its
+ * slot at once; nothing per request is left for the garbage collector, and the bound and expiry
+ * are O(1) per request.
  */
 export class ExchangeTable {
-  private readonly byMid: PerDir<Map<number, PendingRequest>> = [null, null];
-  private readonly byToken: PerDir<Map<TokenKey, PendingRequest>> = [null, null];
-  private readonly observations: PerDir<Map<TokenKey, PendingRequest>> = [null, null];
-  private head: PendingRequest | null = null;
-  private tail: PendingRequest | null = null;
+  private cap = 0;
+  private f = new Float64Array(0);
+  private n = new Int32Array(0);
+  private r: (string | number | undefined)[] = [];
+  /** Six tables of `idxSize` entries: IDX_* + direction. */
+  private idx = new Int32Array(0);
+  private idxSize = 0;
+  private free = -1;
+  private head = -1;
+  private tail = -1;
   private liveCount = 0;
-  /** Ring of recent responses: sender direction * 65536 + message ID, and the request answered. */
+  // Ring of recent responses: sender direction * 65536 + message ID, the request answered (slot and
+  // generation, to know whether it is still that request), and what a pairing reports of it.
   private recentKey: Int32Array | null = null;
-  private recentReq: (PendingRequest | undefined)[] = [];
+  private readonly recentSlot = new Int32Array(RECENT);
+  private readonly recentGen = new Int32Array(RECENT);
+  private readonly recentF = new Float64Array(RECENT * 2);
+  private readonly recentR: (string | number | undefined)[] = new Array<undefined>(RECENT * R).fill(undefined);
   private recentNext = 0;
   /** Whether the bound was hit on this flow (the anomaly is reported once). */
   boundHit = false;
@@ -124,41 +171,51 @@ export class ExchangeTable {
   }
 
   /**
-   * Records a request sent in direction `dir`. Returns undefined for a retransmission (same message
-   * ID and token as a pending request, RFC 7252 4.2/4.3), which keeps the original's time and frame.
+   * Records a request sent in direction `dir`. A retransmission (same message ID and token as a
+   * pending request, RFC 7252 4.2/4.3) is counted and keeps the original's time and frame.
    */
-  add(dir: Dir, d: CoapDecoded, ts: number, frame: number, byMid: boolean): PendingRequest | undefined {
-    let mids = this.byMid[dir];
+  add(dir: Dir, d: CoapDecoded, ts: number, frame: number, byMid: boolean): void {
     if (byMid) {
-      if (mids === null) mids = this.byMid[dir] = new Map();
-      const prev = mids.get(d.messageId);
-      if (prev !== undefined && prev.tokenKey === d.tokenKey) {
+      const prev = this.find(IDX_MID + dir, d.messageId);
+      if (prev >= 0 && this.tokenIs(prev, d.tokenKey)) {
         this.stats.retransmissions++;
-        return undefined;
+        return;
       }
-      if (prev !== undefined) this.dropMid(prev); // message ID reused with another token
+      if (prev >= 0) this.dropMid(prev); // message ID reused with another token
     }
-    let tokens = this.byToken[dir];
-    if (tokens === null) tokens = this.byToken[dir] = new Map();
-    const prevTok = tokens.get(d.tokenKey);
-    if (prevTok !== undefined) this.dropToken(prevTok); // token reused: the older request is superseded
+    const prevTok = this.find(IDX_TOKEN + dir, d.tokenKey);
+    if (prevTok >= 0) this.dropToken(prevTok); // token reused: the older request is superseded
 
     if (this.liveCount >= this.maxPending) this.evictOldest();
-    const p = new PendingRequest(
-      dir, frame, ts, d.messageId, d.tokenKey, d.method, d.uriPath,
-      d.observe === 0, byMid, ts + this.lifetimeUs,
-    );
-    if (mids !== null && byMid) mids.set(d.messageId, p);
-    tokens.set(d.tokenKey, p);
-    this.enqueue(p);
+    const s = this.alloc();
+    const fb = s * F;
+    const f = this.f;
+    f[fb + F_FRAME] = frame;
+    f[fb + F_TS] = ts;
+    f[fb + F_EXPIRES] = f[fb + F_QUEUED] = ts + this.lifetimeUs;
+    const rb = s * R;
+    const key = d.tokenKey;
+    if (typeof key === 'number') {
+      f[fb + F_TOKEN] = key;
+      this.r[rb + R_TOKEN] = undefined;
+    } else {
+      f[fb + F_TOKEN] = -1;
+      this.r[rb + R_TOKEN] = key;
+    }
+    this.r[rb + R_METHOD] = d.method;
+    this.r[rb + R_PATH] = d.uriPath;
+    const nb = s * I;
+    this.n[nb + I_MID] = d.messageId;
+    this.n[nb + I_FLAGS] = dir | (d.observe === 0 ? OBSERVE : 0) | (byMid ? MID_LIVE : 0) | TOKEN_LIVE;
+    if (byMid) this.insert(IDX_MID + dir, s, d.messageId);
+    this.insert(IDX_TOKEN + dir, s, key);
+    this.enqueue(s);
     this.liveCount++;
-    return p;
   }
 
-  /** The request sent in `dir` with this message ID, if still pending by ID. */
-  byMessageId(dir: Dir, mid: number): PendingRequest | undefined {
-    const m = this.byMid[dir];
-    return m === null ? undefined : m.get(mid);
+  /** The request sent in `dir` with this message ID, if still pending by ID; else NO_REQUEST. */
+  byMessageId(dir: Dir, mid: number): RequestRef {
+    return this.liveCount === 0 ? NO_REQUEST : this.find(IDX_MID + dir, mid);
   }
 
   /**
@@ -166,84 +223,128 @@ export class ExchangeTable {
    * with Observe) belongs to the observation first: after a deregistration request with the same
    * token, late notifications still arrive (RFC 7641 3.6).
    */
-  byTokenFor(dir: Dir, d: CoapDecoded): PendingRequest | undefined {
-    const t = this.byToken[dir];
-    const o = this.observations[dir];
-    const req = t === null ? undefined : t.get(d.tokenKey);
-    const obs = o === null ? undefined : o.get(d.tokenKey);
-    return d.observe !== undefined ? obs ?? req : req ?? obs;
+  byTokenFor(dir: Dir, d: CoapDecoded): RequestRef {
+    if (this.liveCount === 0) return NO_REQUEST;
+    const req = this.find(IDX_TOKEN + dir, d.tokenKey);
+    const obs = this.find(IDX_OBS + dir, d.tokenKey);
+    return d.observe !== undefined ? (obs >= 0 ? obs : req) : (req >= 0 ? req : obs);
+  }
+
+  /** Whether the request `s` (a slot) has this token. */
+  tokenIs(s: number, key: number | string): boolean {
+    // Numeric keys are >= 0; a slot holding a string key has -1 there.
+    return typeof key === 'number' ? this.f[s * F + F_TOKEN] === key : this.r[s * R + R_TOKEN] === key;
   }
 
   /** The request was acknowledged (empty ACK): its message ID no longer matches anything (5.2.2). */
-  acknowledge(p: PendingRequest): void {
-    this.dropMid(p);
+  acknowledge(s: number): void {
+    this.dropMid(s);
   }
 
   /**
-   * A response arrived for `p`. RFC 7641 3.2, 4.2: a 2.xx response carrying Observe to a request
+   * A response arrived for `s`. RFC 7641 3.2, 4.2: a 2.xx response carrying Observe to a request
    * that registered continues the observation, which stays pending for another lifetime after each
    * notification; anything else ends the exchange.
    */
-  complete(p: PendingRequest, d: CoapDecoded, ts: number): void {
-    if (p.observe && d.observe !== undefined && d.code.startsWith('2.')) {
-      this.dropMid(p);
-      if (!p.observing) {
-        let obs = this.observations[p.dir];
-        if (obs === null) obs = this.observations[p.dir] = new Map();
-        const prev = obs.get(p.tokenKey);
-        p.observing = true; // set before dropToken so the entry stays live
-        if (prev !== undefined && prev !== p) this.release(prev);
-        obs.set(p.tokenKey, p);
-        this.dropToken(p);
+  complete(s: number, d: CoapDecoded, ts: number): void {
+    const nb = s * I;
+    if ((this.n[nb + I_FLAGS] & OBSERVE) !== 0 && d.observe !== undefined && d.code.startsWith('2.')) {
+      this.dropMid(s);
+      if ((this.n[nb + I_FLAGS] & OBSERVING) === 0) {
+        const dir = this.n[nb + I_FLAGS] & DIR1;
+        const key = this.tokenKeyOf(s);
+        const prev = this.find(IDX_OBS + dir, key);
+        this.n[nb + I_FLAGS] |= OBSERVING; // set before dropToken so the entry stays live
+        if (prev >= 0 && prev !== s) this.release(prev);
+        this.insert(IDX_OBS + dir, s, key);
+        this.dropToken(s);
       }
-      p.expiresTs = ts + this.lifetimeUs;
+      this.f[s * F + F_EXPIRES] = ts + this.lifetimeUs;
     } else {
-      this.release(p);
+      this.release(s);
     }
   }
 
-  /** Remembers that `p` was answered by a response with this message ID sent in direction `dir`. */
-  remember(dir: Dir, mid: number, p: PendingRequest): void {
+  /** Remembers that `s` was answered by a response with this message ID sent in direction `dir`. */
+  remember(dir: Dir, mid: number, s: number): void {
     let keys = this.recentKey;
     if (keys === null) keys = this.recentKey = new Int32Array(RECENT).fill(-1);
-    keys[this.recentNext] = dir * 65536 + mid;
-    this.recentReq[this.recentNext] = p;
-    this.recentNext = (this.recentNext + 1) % RECENT;
+    const i = this.recentNext;
+    keys[i] = dir * 65536 + mid;
+    this.recentSlot[i] = s;
+    this.recentGen[i] = this.n[s * I + I_GEN];
+    this.recentF[i * 2] = this.f[s * F + F_FRAME];
+    this.recentF[i * 2 + 1] = this.f[s * F + F_TS];
+    this.recentR[i * R + R_TOKEN] = this.tokenKeyOf(s);
+    this.recentR[i * R + R_METHOD] = this.r[s * R + R_METHOD];
+    this.recentR[i * R + R_PATH] = this.r[s * R + R_PATH];
+    this.recentNext = (i + 1) % RECENT;
   }
 
-  /** The request answered by an earlier response with this message ID sent in `dir`, if recent. */
-  recall(dir: Dir, mid: number): PendingRequest | undefined {
+  /** The request answered by an earlier response with this message ID sent in `dir`, if recent; else NO_REQUEST. */
+  recall(dir: Dir, mid: number): RequestRef {
     const keys = this.recentKey;
-    if (keys === null) return undefined;
+    if (keys === null) return NO_REQUEST;
     const key = dir * 65536 + mid;
-    for (let i = 0; i < RECENT; i++) if (keys[i] === key) return this.recentReq[i];
-    return undefined;
+    for (let i = 0; i < RECENT; i++) if (keys[i] === key) return RECENT_BASE - i;
+    return NO_REQUEST;
   }
 
-  /** Ends the exchange (or observation) of `p`. */
-  release(p: PendingRequest): void {
-    if (!p.live) return;
-    this.clearMid(p);
-    this.clearToken(p);
-    if (p.observing) {
-      p.observing = false;
-      const m = this.observations[p.dir];
-      if (m !== null && m.get(p.tokenKey) === p) m.delete(p.tokenKey);
+  /** Whether the recalled request (from recall) had this token. */
+  recalledTokenIs(ref: RequestRef, key: number | string): boolean {
+    return this.recentR[(RECENT_BASE - ref) * R + R_TOKEN] === key;
+  }
+
+  /** The recalled request's slot if it is still that request and observing, else NO_REQUEST. */
+  recalledObservation(ref: RequestRef): number {
+    const i = RECENT_BASE - ref;
+    const s = this.recentSlot[i];
+    if (s >= this.cap || this.n[s * I + I_GEN] !== this.recentGen[i]) return NO_REQUEST;
+    return (this.n[s * I + I_FLAGS] & OBSERVING) !== 0 ? s : NO_REQUEST;
+  }
+
+  /** Copies what a pairing reports of request `ref` into `out`. */
+  describe(ref: RequestRef, out: PairedRequest): PairedRequest {
+    if (ref >= 0) {
+      out.frame = this.f[ref * F + F_FRAME];
+      out.ts = this.f[ref * F + F_TS];
+      out.method = this.r[ref * R + R_METHOD] as string | undefined;
+      out.path = this.r[ref * R + R_PATH] as string | undefined;
+    } else {
+      const i = RECENT_BASE - ref;
+      out.frame = this.recentF[i * 2];
+      out.ts = this.recentF[i * 2 + 1];
+      out.method = this.recentR[i * R + R_METHOD] as string | undefined;
+      out.path = this.recentR[i * R + R_PATH] as string | undefined;
     }
-    this.died(p);
+    return out;
+  }
+
+  /** Ends the exchange (or observation) of request `s`. */
+  release(s: number): void {
+    const nb = s * I;
+    const flags = this.n[nb + I_FLAGS];
+    if ((flags & LIVE) === 0) return;
+    const dir = flags & DIR1;
+    if ((flags & MID_LIVE) !== 0) this.remove(IDX_MID + dir, s, this.n[nb + I_MID]);
+    if ((flags & TOKEN_LIVE) !== 0) this.remove(IDX_TOKEN + dir, s, this.tokenKeyOf(s));
+    if ((flags & OBSERVING) !== 0) this.remove(IDX_OBS + dir, s, this.tokenKeyOf(s));
+    this.n[nb + I_FLAGS] = flags & ~LIVE;
+    this.died(s);
   }
 
   /** Forgets requests whose lifetime ended at or before capture time `ts`. */
   expire(ts: number): void {
-    for (let p = this.head; p !== null && p.queuedExpiry <= ts; p = this.head) {
-      if (p.expiresTs > ts) {
+    const f = this.f;
+    for (let s = this.head; s >= 0 && f[s * F + F_QUEUED] <= ts; s = this.head) {
+      if (f[s * F + F_EXPIRES] > ts) {
         // Refreshed since it was queued: requeue at its new expiry.
-        p.queuedExpiry = p.expiresTs;
-        this.unlink(p);
-        this.enqueue(p);
+        f[s * F + F_QUEUED] = f[s * F + F_EXPIRES];
+        this.unlink(s);
+        this.enqueue(s);
         continue;
       }
-      this.release(p);
+      this.release(s);
       this.stats.expired++;
     }
   }
@@ -251,66 +352,168 @@ export class ExchangeTable {
   /** Counts and forgets everything still pending (end of flow). */
   clear(): void {
     this.stats.pendingAtEnd += this.liveCount;
-    this.byMid[0] = this.byMid[1] = null;
-    this.byToken[0] = this.byToken[1] = null;
-    this.observations[0] = this.observations[1] = null;
-    this.head = this.tail = null;
+    this.cap = 0;
+    this.f = new Float64Array(0);
+    this.n = new Int32Array(0);
+    this.r = [];
+    this.idx = new Int32Array(0);
+    this.idxSize = 0;
+    this.free = this.head = this.tail = -1;
     this.liveCount = 0;
     this.recentKey = null;
-    this.recentReq = [];
+    this.recentR.fill(undefined);
   }
 
-  private dropMid(p: PendingRequest): void {
-    if (!p.midLive) return;
-    this.clearMid(p);
-    if (!p.live) this.died(p);
+  private tokenKeyOf(s: number): number | string {
+    const k = this.r[s * R + R_TOKEN];
+    return k === undefined ? this.f[s * F + F_TOKEN] : k as string;
   }
 
-  private dropToken(p: PendingRequest): void {
-    if (!p.tokenLive) return;
-    this.clearToken(p);
-    if (!p.live) this.died(p);
+  private dropMid(s: number): void {
+    const nb = s * I;
+    const flags = this.n[nb + I_FLAGS];
+    if ((flags & MID_LIVE) === 0) return;
+    this.remove(IDX_MID + (flags & DIR1), s, this.n[nb + I_MID]);
+    this.n[nb + I_FLAGS] = flags & ~MID_LIVE;
+    if ((flags & LIVE & ~MID_LIVE) === 0) this.died(s);
   }
 
-  private clearMid(p: PendingRequest): void {
-    if (!p.midLive) return;
-    p.midLive = false;
-    const m = this.byMid[p.dir];
-    if (m !== null && m.get(p.messageId) === p) m.delete(p.messageId);
+  private dropToken(s: number): void {
+    const nb = s * I;
+    const flags = this.n[nb + I_FLAGS];
+    if ((flags & TOKEN_LIVE) === 0) return;
+    this.remove(IDX_TOKEN + (flags & DIR1), s, this.tokenKeyOf(s));
+    this.n[nb + I_FLAGS] = flags & ~TOKEN_LIVE;
+    if ((flags & LIVE & ~TOKEN_LIVE) === 0) this.died(s);
   }
 
-  private clearToken(p: PendingRequest): void {
-    if (!p.tokenLive) return;
-    p.tokenLive = false;
-    const m = this.byToken[p.dir];
-    if (m !== null && m.get(p.tokenKey) === p) m.delete(p.tokenKey);
-  }
-
-  /** `p` is no longer reachable: out of the queue and the count. */
-  private died(p: PendingRequest): void {
-    this.unlink(p);
+  /** `s` is no longer reachable: out of the queue and the count; its slot is free (its fields stay readable until reused). */
+  private died(s: number): void {
+    this.unlink(s);
     this.liveCount--;
+    this.n[s * I + I_NEXT] = this.free;
+    this.free = s;
   }
 
   private evictOldest(): void {
-    const p = this.head;
-    if (p === null) return;
-    this.release(p);
+    const s = this.head;
+    if (s < 0) return;
+    this.release(s);
     this.stats.evicted++;
     this.boundHit = true;
   }
 
-  private enqueue(p: PendingRequest): void {
-    p.prev = this.tail;
-    p.next = null;
-    if (this.tail !== null) this.tail.next = p; else this.head = p;
-    this.tail = p;
+  private enqueue(s: number): void {
+    const nb = s * I;
+    this.n[nb + I_PREV] = this.tail;
+    this.n[nb + I_NEXT] = -1;
+    if (this.tail >= 0) this.n[this.tail * I + I_NEXT] = s; else this.head = s;
+    this.tail = s;
   }
 
-  private unlink(p: PendingRequest): void {
-    if (p.prev !== null) p.prev.next = p.next; else this.head = p.next;
-    if (p.next !== null) p.next.prev = p.prev; else this.tail = p.prev;
-    p.prev = p.next = null;
+  private unlink(s: number): void {
+    const n = this.n;
+    const prev = n[s * I + I_PREV];
+    const next = n[s * I + I_NEXT];
+    if (prev >= 0) n[prev * I + I_NEXT] = next; else this.head = next;
+    if (next >= 0) n[next * I + I_PREV] = prev; else this.tail = prev;
+  }
+
+  /** A free slot (its generation bumped), growing the arrays when none is left. */
+  private alloc(): number {
+    if (this.free < 0) this.grow();
+    const s = this.free;
+    const nb = s * I;
+    this.free = this.n[nb + I_NEXT];
+    this.n[nb + I_GEN] = (this.n[nb + I_GEN] + 1) | 0;
+    return s;
+  }
+
+  private grow(): void {
+    const old = this.cap;
+    const cap = old === 0 ? MIN_SLOTS : old * 2;
+    const f = new Float64Array(cap * F);
+    f.set(this.f);
+    const n = new Int32Array(cap * I);
+    n.set(this.n);
+    this.f = f;
+    this.n = n;
+    for (let i = old * R; i < cap * R; i++) this.r.push(undefined);
+    // New slots join the free list in order.
+    for (let s = cap - 1; s >= old; s--) {
+      n[s * I + I_NEXT] = this.free;
+      this.free = s;
+    }
+    this.cap = cap;
+    // Indexes at most half full: rebuild them at twice the slot count.
+    this.idxSize = cap * 2;
+    this.idx = new Int32Array(this.idxSize * 6);
+    for (let s = 0; s < old; s++) {
+      const flags = n[s * I + I_FLAGS];
+      const dir = flags & DIR1;
+      if ((flags & MID_LIVE) !== 0) this.insert(IDX_MID + dir, s, n[s * I + I_MID]);
+      if ((flags & TOKEN_LIVE) !== 0) this.insert(IDX_TOKEN + dir, s, this.tokenKeyOf(s));
+      if ((flags & OBSERVING) !== 0) this.insert(IDX_OBS + dir, s, this.tokenKeyOf(s));
+    }
+  }
+
+  private keyHash(table: number, key: number | string): number {
+    return (table < IDX_TOKEN ? hashNumber(key as number) : hashToken(key)) & (this.idxSize - 1);
+  }
+
+  private keyIs(table: number, s: number, key: number | string): boolean {
+    return table < IDX_TOKEN ? this.n[s * I + I_MID] === key : this.tokenIs(s, key);
+  }
+
+  /** The slot under `key` in index `table`, or NO_REQUEST. */
+  private find(table: number, key: number | string): number {
+    const size = this.idxSize;
+    if (size === 0) return NO_REQUEST;
+    const idx = this.idx;
+    const base = table * size;
+    for (let i = this.keyHash(table, key); ; i = (i + 1) & (size - 1)) {
+      const e = idx[base + i];
+      if (e === 0) return NO_REQUEST;
+      if (this.keyIs(table, e - 1, key)) return e - 1;
+    }
+  }
+
+  /** Sets `key` to slot `s` in index `table` (replacing whatever it held, like Map#set). */
+  private insert(table: number, s: number, key: number | string): void {
+    const size = this.idxSize;
+    const idx = this.idx;
+    const base = table * size;
+    let i = this.keyHash(table, key);
+    for (; idx[base + i] !== 0; i = (i + 1) & (size - 1)) {
+      if (this.keyIs(table, idx[base + i] - 1, key)) break;
+    }
+    idx[base + i] = s + 1;
+  }
+
+  /** Removes `key` from index `table` if it names slot `s` (backward-shift deletion: no tombstones). */
+  private remove(table: number, s: number, key: number | string): void {
+    const size = this.idxSize;
+    const mask = size - 1;
+    const idx = this.idx;
+    const base = table * size;
+    let i = this.keyHash(table, key);
+    for (;; i = (i + 1) & mask) {
+      const e = idx[base + i];
+      if (e === 0) return;
+      if (e - 1 === s) break;
+    }
+    // Move later entries of the probe run back into the hole when their home allows it.
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const e = idx[base + j];
+      if (e === 0) break;
+      const t = e - 1;
+      const home = this.keyHash(table, table < IDX_TOKEN ? this.n[t * I + I_MID] : this.tokenKeyOf(t));
+      // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
+      if (i <= j ? home > i && home <= j : home > i || home <= j) continue;
+      idx[base + i] = e;
+      i = j;
+    }
+    idx[base + i] = 0;
   }
 }
 
@@ -321,7 +524,7 @@ export class ExchangeTable {
  */
 export function coapEvent(
   d: CoapDecoded, ts: number, frame: number, flow: FlowSide,
-  matched: boolean | undefined, p: PendingRequest | undefined,
+  matched: boolean | undefined, p: PairedRequest | undefined,
 ): CoapMessage {
   return {
     type: 'coap.message',

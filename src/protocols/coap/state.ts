@@ -4,8 +4,9 @@
 import type { EventSink } from '../../events/types';
 import type { Dir, FlowInfo, UdpAppHandler } from '../../flow/types';
 import {
-  type CoapHandlerOptions, type CoapStats, type PendingRequest,
-  DEFAULT_MAX_PENDING, EXCHANGE_LIFETIME_US, ExchangeTable, coapAnomaly, coapEvent, createCoapStats,
+  type CoapHandlerOptions, type CoapStats, type PairedRequest, type RequestRef,
+  DEFAULT_MAX_PENDING, EXCHANGE_LIFETIME_US, ExchangeTable, NOT_PAIRED, NO_REQUEST, coapAnomaly, coapEvent,
+  createCoapStats, isRequest,
 } from './exchanges';
 import { type CoapDecoded, parseCoap } from './parser';
 
@@ -16,13 +17,15 @@ export interface CoapUdpHandler extends UdpAppHandler {
   readonly pending: number;
 }
 
-/** Pairing outcome: the request, null for a response nothing explains, undefined when not applicable. */
-type Pairing = PendingRequest | null | undefined;
+/** Pairing outcome: the request, NO_REQUEST for a response nothing explains, NOT_PAIRED when not applicable. */
+type Pairing = RequestRef;
 
 export function createCoapHandler(flow: FlowInfo, emit: EventSink, opts: CoapHandlerOptions = {}): CoapUdpHandler {
   const stats = opts.stats ?? createCoapStats();
   const table = new ExchangeTable(opts.maxPending ?? DEFAULT_MAX_PENDING, opts.lifetimeUs ?? EXCHANGE_LIFETIME_US, stats);
   let boundReported = false;
+  /** What the event reports of the paired request. */
+  const paired: PairedRequest = { frame: 0, ts: 0, method: undefined, path: undefined };
 
   function pair(dir: Dir, d: CoapDecoded, ts: number, frame: number): Pairing {
     const peer: Dir = dir === 0 ? 1 : 0;
@@ -30,19 +33,19 @@ export function createCoapHandler(flow: FlowInfo, emit: EventSink, opts: CoapHan
       stats.requests++;
       // Both CON and NON requests can be rejected by a RST with their message ID (RFC 7252 4.2, 4.3).
       table.add(dir, d, ts, frame, d.msgType === 'CON' || d.msgType === 'NON');
-      return undefined;
+      return NOT_PAIRED;
     }
     if (d.msgType === 'ACK') {
       const p = table.byMessageId(peer, d.messageId);
       if (d.kind === 'empty') {
         // Empty ACK: the request was received, a separate response follows by token (5.2.2).
-        if (p === undefined) return undefined; // acknowledges a CON response or notification
+        if (p === NO_REQUEST) return NOT_PAIRED; // acknowledges a CON response or notification
         table.acknowledge(p);
         return p;
       }
-      if (d.kind !== 'response') return undefined;
+      if (d.kind !== 'response') return NOT_PAIRED;
       // Piggybacked response: message ID and token both match the request (5.3.2).
-      if (p !== undefined && p.tokenKey === d.tokenKey) {
+      if (p !== NO_REQUEST && table.tokenIs(p, d.tokenKey)) {
         table.complete(p, d, ts);
         table.remember(dir, d.messageId, p);
         return p;
@@ -53,21 +56,24 @@ export function createCoapHandler(flow: FlowInfo, emit: EventSink, opts: CoapHan
       // RST rejects the message with its ID (4.2, 4.3): for a request the exchange is over; for
       // a notification, the client cancels the observation (RFC 7641 3.6).
       const p = table.byMessageId(peer, d.messageId);
-      if (p !== undefined) {
+      if (p !== NO_REQUEST) {
         table.release(p);
         return p;
       }
       const n = table.recall(peer, d.messageId);
-      if (n !== undefined && n.observing) table.release(n);
-      return undefined;
+      if (n !== NO_REQUEST) {
+        const observation = table.recalledObservation(n);
+        if (observation !== NO_REQUEST) table.release(observation);
+      }
+      return NOT_PAIRED;
     }
-    if (d.kind !== 'response') return undefined; // CoAP ping (empty CON), reserved codes
+    if (d.kind !== 'response') return NOT_PAIRED; // CoAP ping (empty CON), reserved codes
     // Separate response or notification in a CON/NON message, matched by token (5.2.2, 5.3.2).
     // A copy of a recent response (same sender, message ID and token) is a retransmission (4.5).
     const again = retransmitted(dir, d);
-    if (again != null) return again;
+    if (again !== NO_REQUEST) return again;
     const p = table.byTokenFor(peer, d);
-    if (p === undefined) return null;
+    if (p === NO_REQUEST) return NO_REQUEST;
     table.complete(p, d, ts);
     table.remember(dir, d.messageId, p);
     return p;
@@ -75,7 +81,7 @@ export function createCoapHandler(flow: FlowInfo, emit: EventSink, opts: CoapHan
 
   function retransmitted(dir: Dir, d: CoapDecoded): Pairing {
     const r = table.recall(dir, d.messageId);
-    if (r === undefined || r.tokenKey !== d.tokenKey) return null;
+    if (r === NO_REQUEST || !table.recalledTokenIs(r, d.tokenKey)) return NO_REQUEST;
     stats.retransmissions++;
     return r;
   }
@@ -100,17 +106,18 @@ export function createCoapHandler(flow: FlowInfo, emit: EventSink, opts: CoapHan
         boundReported = true;
         emit(coapAnomaly('coap.state_limit', 'pending requests reached the per-flow bound; the oldest was forgotten', ts, frame, side));
       }
+      const found = isRequest(p);
       let matched: boolean | undefined;
       if (d.kind === 'response') {
         stats.responses++;
-        matched = p != null;
+        matched = found;
         if (matched) stats.matched++;
         else stats.unmatched++;
-      } else if (p != null) {
+      } else if (found) {
         matched = true; // an empty ACK or RST answering a request
       }
       stats.messages++;
-      emit(coapEvent(d, ts, frame, side, matched, p ?? undefined));
+      emit(coapEvent(d, ts, frame, side, matched, found ? table.describe(p, paired) : undefined));
     },
     onEnd(ts: number): void {
       table.expire(ts);

@@ -4,8 +4,8 @@
 import type { EventSink } from '../../events/types';
 import type { Dir, FlowInfo, TcpAppHandler } from '../../flow/types';
 import {
-  type CoapHandlerOptions, type CoapStats,
-  DEFAULT_MAX_PENDING, EXCHANGE_LIFETIME_US, ExchangeTable, coapAnomaly, coapEvent, createCoapStats,
+  type CoapHandlerOptions, type CoapStats, type PairedRequest,
+  DEFAULT_MAX_PENDING, EXCHANGE_LIFETIME_US, ExchangeTable, NO_REQUEST, coapAnomaly, coapEvent, createCoapStats,
 } from './exchanges';
 import { TCP_FRAME_INVALID, coapTcpFrameLength, parseCoapTcp } from './parser';
 
@@ -45,6 +45,8 @@ export function createCoapTcpHandler(flow: FlowInfo, emit: EventSink, opts: Coap
   const maxMessage = opts.maxMessageSize ?? DEFAULT_MAX_TCP_MESSAGE;
   const dirs: [StreamDir, StreamDir] = [new StreamDir(), new StreamDir()];
   let boundReported = false;
+  /** What the event reports of the paired request. */
+  const paired: PairedRequest = { frame: 0, ts: 0, method: undefined, path: undefined };
 
   function desync(dir: Dir, detail: string, ts: number, frame: number): void {
     const s = dirs[dir];
@@ -64,7 +66,7 @@ export function createCoapTcpHandler(flow: FlowInfo, emit: EventSink, opts: Coap
       return;
     }
     let matched: boolean | undefined;
-    let p;
+    let p: PairedRequest | undefined;
     if (d.kind === 'request') {
       stats.requests++;
       table.add(dir, d, ts, frame, false);
@@ -74,11 +76,12 @@ export function createCoapTcpHandler(flow: FlowInfo, emit: EventSink, opts: Coap
       }
     } else if (d.kind === 'response') {
       stats.responses++;
-      p = table.byTokenFor(dir === 0 ? 1 : 0, d);
-      matched = p !== undefined;
-      if (p !== undefined) {
+      const r = table.byTokenFor(dir === 0 ? 1 : 0, d);
+      matched = r !== NO_REQUEST;
+      if (r !== NO_REQUEST) {
         stats.matched++;
-        table.complete(p, d, ts);
+        table.complete(r, d, ts);
+        p = table.describe(r, paired);
       } else {
         stats.unmatched++;
       }
