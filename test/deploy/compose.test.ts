@@ -47,7 +47,8 @@ let tool: ComposeTool;
 
 /** `config` with only the given variables (and no .env), as JSON. */
 function composeConfig(vars: Record<string, string>): { status: number | null; config: Json | null; stderr: string } {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: tmp, ...vars };
+  // Only PATH and HOME (docker finds user-installed CLI plugins under ~/.docker) pass through.
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME ?? tmp, ...vars };
   const args = [...tool.args, '--env-file', emptyEnvFile, '--project-directory', ROOT, '-f', COMPOSE_FILE, 'config', ...(tool.json ? ['--format', 'json'] : [])];
   const r = spawnSync(tool.cmd, args, { encoding: 'utf8', env, cwd: tmp });
   if (r.status !== 0) return { status: r.status, config: null, stderr: r.stderr };
