@@ -96,14 +96,18 @@ function env(service: Json): Record<string, string | null> {
 
 let config: Json;
 
-beforeAll(() => {
+function loadConfig(): Json {
   tool = findCompose();
   const r = composeConfig({ ...BASE_ENV, IOTWATCH_INTERFACE: 'span0' });
   if (!r.config) throw new Error(`${tool.name} config failed (${r.status}): ${r.stderr}`);
-  config = r.config;
-});
+  return r.config;
+}
 
 describe(`docker-compose.yml (as \`config\` resolves it)`, () => {
+  beforeAll(() => {
+    config = loadConfig();
+  });
+
   it('validates and defines clickhouse, grafana and the sensor', () => {
     expect(Object.keys(config.services).sort()).toEqual(['clickhouse', 'grafana', 'sensor']);
   });
@@ -226,8 +230,9 @@ describe('Dockerfile', () => {
     const bin = join(ROOT, 'bin', 'iotwatch.js');
     const r = spawnSync(process.execPath, [bin, 'sensor', '--help'], { encoding: 'utf8' });
     expect(r.status, `${r.stderr} (dist/ is built by tsc; npm test runs it first)`).toBe(0);
-    for (const opt of config.services.sensor.command.filter((a: string) => a.startsWith('--'))) expect(r.stdout).toContain(opt);
-    const url = env(config.services.sensor).IOTWATCH_CLICKHOUSE_URL!;
+    const resolved = config ?? loadConfig();
+    for (const opt of resolved.services.sensor.command.filter((a: string) => a.startsWith('--'))) expect(r.stdout).toContain(opt);
+    const url = env(resolved.services.sensor).IOTWATCH_CLICKHOUSE_URL!;
     expect(clickhouseUrl({}, { IOTWATCH_CLICKHOUSE_URL: url })).toBe(url);
   });
 });
