@@ -48,7 +48,9 @@ export function compareInventoryKeys(a: InventoryKey, b: InventoryKey): number {
 
 export const DAY_MS = 86_400_000;
 
-export function daysToExpiry(notAfterUs: number, nowMs: number): number {
+/** Days until notAfter; null for an endpoint seen without a certificate (TLS 1.3, DTLS PSK). */
+export function daysToExpiry(notAfterUs: number, nowMs: number): number | null {
+  if (!(notAfterUs > 0)) return null;
   return Math.floor((notAfterUs / 1000 - nowMs) / DAY_MS);
 }
 

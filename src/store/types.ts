@@ -178,7 +178,7 @@ export interface AlertStore {
   inventoryClients(q: InventoryQuery): Promise<{ rows: MqttSessionRow[]; nextCursor: string | null }>;
   inventoryTopics(q: InventoryQuery): Promise<{ rows: TopicMinuteRow[]; nextCursor: string | null }>;
   inventoryCoapResources(q: InventoryQuery): Promise<{ rows: CoapExchangeRow[]; nextCursor: string | null }>;
-  inventoryTls(q: InventoryQuery): Promise<{ rows: (TlsEndpointRow & { daysToExpiry: number })[]; nextCursor: string | null }>;
+  inventoryTls(q: InventoryQuery): Promise<{ rows: (TlsEndpointRow & { daysToExpiry: number | null })[]; nextCursor: string | null }>;
   health(): Promise<StoreHealth>;
   /** Flush pending writes and release resources. */
   close(): Promise<void>;

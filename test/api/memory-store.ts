@@ -186,7 +186,7 @@ export class MemoryStore implements AlertStore {
   async inventoryTls(q: InventoryQuery) {
     const p = this.page(this.tls, q, 'x');
     const nowUs = this.now() * 1000;
-    return { rows: p.rows.map((r) => ({ ...r, daysToExpiry: Math.floor((r.notAfter - nowUs) / 86_400e6) })), nextCursor: p.nextCursor };
+    return { rows: p.rows.map((r) => ({ ...r, daysToExpiry: r.notAfter > 0 ? Math.floor((r.notAfter - nowUs) / 86_400e6) : null })), nextCursor: p.nextCursor };
   }
 
   async health(): Promise<StoreHealth> {

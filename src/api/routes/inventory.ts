@@ -42,7 +42,7 @@ export const coapRowSchema = rowSchema({
 export const tlsRowSchema = rowSchema({
   sensor: str, server: str, sni: str, version: str, cipher: str, clientAuth: bool, subject: str, issuer: str,
   sha256: str, notBefore: int, notAfter: int, selfSigned: bool, firstTs: int, lastTs: int,
-  daysToExpiry: { type: 'number', description: 'Days until notAfter; negative once expired' },
+  daysToExpiry: { type: ['number', 'null'], description: 'Days until notAfter; negative once expired; null when no certificate was seen (TLS 1.3, DTLS PSK)' },
 });
 
 type Lister = (q: InventoryQuery) => Promise<{ rows: unknown[]; nextCursor: string | null }>;

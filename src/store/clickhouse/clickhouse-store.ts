@@ -377,10 +377,10 @@ export class ClickHouseStore implements AlertStore {
     }), (t) => [t.minute, t.sensor, t.server, t.method, t.path, t.responseCode]);
   }
 
-  async inventoryTls(q: InventoryQuery): Promise<{ rows: (TlsEndpointRow & { daysToExpiry: number })[]; nextCursor: string | null }> {
+  async inventoryTls(q: InventoryQuery): Promise<{ rows: (TlsEndpointRow & { daysToExpiry: number | null })[]; nextCursor: string | null }> {
     type R = Record<string, string | number>;
     const now = Date.now();
-    return this.inventory<R, TlsEndpointRow & { daysToExpiry: number }>('tls', q, tlsSql, (r) => ({
+    return this.inventory<R, TlsEndpointRow & { daysToExpiry: number | null }>('tls', q, tlsSql, (r) => ({
       sensor: String(r.sensor), server: String(r.server), sni: String(r.sni), version: String(r.version_a), cipher: String(r.cipher_a),
       clientAuth: bool(r.client_auth_a), subject: String(r.subject_a), issuer: String(r.issuer_a), sha256: String(r.sha256),
       notBefore: num(r.not_before_a), notAfter: num(r.not_after_a), selfSigned: bool(r.self_signed_a),

@@ -561,7 +561,7 @@ export class EmbeddedStore implements AlertStore {
     return pageInventory('coap', aggregateCoap(this.rows<CoapExchangeRow>('coap', q.sensor)), coapKey, q.limit, q.cursor);
   }
 
-  async inventoryTls(query: InventoryQuery): Promise<{ rows: (TlsEndpointRow & { daysToExpiry: number })[]; nextCursor: string | null }> {
+  async inventoryTls(query: InventoryQuery): Promise<{ rows: (TlsEndpointRow & { daysToExpiry: number | null })[]; nextCursor: string | null }> {
     this.ready();
     const q = validateInventoryQuery(query);
     const page = pageInventory('tls', aggregateTls(this.rows<TlsEndpointRow>('tls', q.sensor)), tlsKey, q.limit, q.cursor);
