@@ -13,26 +13,32 @@ export class FlowKey {
   /** Port of `a` in the high 16 bits, port of `b` in the low 16. */
   ports = 0;
   a0 = 0;
+  b0 = 0;
   a1 = 0;
   a2 = 0;
   a3 = 0;
-  b0 = 0;
   b1 = 0;
   b2 = 0;
   b3 = 0;
 
   equals(k: FlowKey): boolean {
     return this.a0 === k.a0 && this.b0 === k.b0 && this.ports === k.ports && this.x === k.x &&
-      this.a1 === k.a1 && this.a2 === k.a2 && this.a3 === k.a3 &&
-      this.b1 === k.b1 && this.b2 === k.b2 && this.b3 === k.b3;
+      // IPv4 keys keep the other words at 0: only IPv6 keys need them compared.
+      (this.x < 256 || (this.a1 === k.a1 && this.a2 === k.a2 && this.a3 === k.a3 &&
+        this.b1 === k.b1 && this.b2 === k.b2 && this.b3 === k.b3));
+  }
+
+  /** Makes this key equal to `k`. */
+  setKey(k: FlowKey): void {
+    this.x = k.x;
+    this.ports = k.ports;
+    this.a0 = k.a0; this.a1 = k.a1; this.a2 = k.a2; this.a3 = k.a3;
+    this.b0 = k.b0; this.b1 = k.b1; this.b2 = k.b2; this.b3 = k.b3;
   }
 
   copy(): FlowKey {
     const k = new FlowKey();
-    k.x = this.x;
-    k.ports = this.ports;
-    k.a0 = this.a0; k.a1 = this.a1; k.a2 = this.a2; k.a3 = this.a3;
-    k.b0 = this.b0; k.b1 = this.b1; k.b2 = this.b2; k.b3 = this.b3;
+    k.setKey(this);
     return k;
   }
 
@@ -61,9 +67,8 @@ function mix(h: number, w: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-/** What the index holds: anything with a key and a bucket link. */
-export interface Hashed<T> {
-  readonly key: FlowKey;
+/** What the index holds: keys (a flow is its own key, for locality) with a bucket link. */
+export interface Hashed<T> extends FlowKey {
   hnext: T | null;
 }
 
@@ -82,7 +87,7 @@ export class FlowHash<T extends Hashed<T>> {
 
   get(k: FlowKey): T | undefined {
     for (let e = this.buckets[k.hash(this.seed) & this.mask]; e !== null; e = e.hnext) {
-      if (e.key.equals(k)) return e;
+      if (e.equals(k)) return e;
     }
     return undefined;
   }
@@ -90,7 +95,7 @@ export class FlowHash<T extends Hashed<T>> {
   /** Adds an entry whose key is not in the index. */
   add(e: T): void {
     if (this.size >= this.buckets.length) this.grow();
-    const i = e.key.hash(this.seed) & this.mask;
+    const i = e.hash(this.seed) & this.mask;
     e.hnext = this.buckets[i];
     this.buckets[i] = e;
     this.size++;
@@ -98,7 +103,7 @@ export class FlowHash<T extends Hashed<T>> {
 
   /** Removes the entry (by identity); false when it was not in the index. */
   delete(e: T): boolean {
-    const i = e.key.hash(this.seed) & this.mask;
+    const i = e.hash(this.seed) & this.mask;
     let prev: T | null = null;
     for (let c = this.buckets[i]; c !== null; prev = c, c = c.hnext) {
       if (c !== e) continue;
@@ -118,7 +123,7 @@ export class FlowHash<T extends Hashed<T>> {
     for (let i = 0; i < old.length; i++) {
       for (let e = old[i]; e !== null;) {
         const next: T | null = e.hnext;
-        const j = e.key.hash(this.seed) & this.mask;
+        const j = e.hash(this.seed) & this.mask;
         e.hnext = this.buckets[j];
         this.buckets[j] = e;
         e = next;

@@ -150,60 +150,71 @@ class FlowList {
   }
 }
 
-class Flow implements FlowInfo, StreamSink {
-  readonly sides: readonly [FlowSide, FlowSide];
-  readonly serverPort: number;
-  readonly clientPort: number;
-
-  // LRU links; lastTick orders flows across the TCP and UDP lists for eviction.
-  prev: Flow | null = null;
-  next: Flow | null = null;
-  list: FlowList | null = null;
-  lastTick = 0;
-
-  firstTs: number;
-  lastTs: number;
-  lastFrame: number;
+/**
+ * One flow. It is its own key in the table's index (FlowKey's fields come first), and the
+ * fields every packet touches follow, so that a lookup and the per-packet bookkeeping stay
+ * within the first cache lines of one object.
+ */
+class Flow extends FlowKey implements FlowInfo, StreamSink {
+  /** Next flow in the same hash bucket. */
+  hnext: Flow | null = null;
+  /** Ended by FIN/RST, key kept until closedAt + linger. */
+  closed = false;
+  /** Whether the client is the endpoint that sorts first in the key. */
+  readonly clientIsLow: boolean;
+  readonly proto: 'tcp' | 'udp';
+  // Initialised with numbers so that V8 keeps them as unboxed doubles updated in place:
+  // a field declared without a value starts as undefined and then takes a new HeapNumber
+  // on every store.
+  lastTs = 0;
+  lastFrame = 0;
   pkts0 = 0;
   pkts1 = 0;
   bytes0 = 0;
   bytes1 = 0;
-  /** Ended by FIN/RST, key kept until closedAt + linger. */
-  closed = false;
-  closedAt = 0;
-
+  // LRU links; lastTick orders flows across the TCP and UDP lists for eviction.
+  lastTick = 0;
+  list: FlowList | null = null;
+  prev: Flow | null = null;
+  next: Flow | null = null;
+  classify = Classify.Pending;
+  tcpHandler: TcpAppHandler | null = null;
+  udpHandler: UdpAppHandler | null = null;
   // TCP only.
   readonly s0: TcpStream | null;
   readonly s1: TcpStream | null;
-  synSeen: boolean;
+
+  readonly flowId: number;
+  readonly midstream: boolean;
+  readonly sides: readonly [FlowSide, FlowSide];
+  readonly serverPort: number;
+  readonly clientPort: number;
+  firstTs = 0;
+  closedAt = 0;
+  synSeen = false;
   isn = 0;
   synAckSeen = false;
   rejected = false;
   fin0 = false;
   fin1 = false;
-
-  classify = Classify.Pending;
   attempts = 0;
   pendingBytes = 0;
   pending: PendingChunk[] | null = null;
-  tcpHandler: TcpAppHandler | null = null;
-  udpHandler: UdpAppHandler | null = null;
-
-  /** Next flow in the same hash bucket. */
-  hnext: Flow | null = null;
+  private readonly table: FlowTable;
 
   constructor(
-    private readonly table: FlowTable,
-    readonly flowId: number,
-    readonly proto: 'tcp' | 'udp',
-    readonly key: FlowKey,
-    /** Whether the client is the endpoint that sorts first in the key. */
-    readonly clientIsLow: boolean,
-    readonly midstream: boolean,
+    table: FlowTable, flowId: number, proto: 'tcp' | 'udp', key: FlowKey, clientIsLow: boolean, midstream: boolean,
     client: string, clientPort: number, server: string, serverPort: number,
     communityId: string, sensor: string, budget: ReassemblyBudget,
     ts: number, frame: number,
   ) {
+    super();
+    this.setKey(key);
+    this.table = table;
+    this.flowId = flowId;
+    this.proto = proto;
+    this.clientIsLow = clientIsLow;
+    this.midstream = midstream;
     this.serverPort = serverPort;
     this.clientPort = clientPort;
     this.sides = [
@@ -213,7 +224,6 @@ class Flow implements FlowInfo, StreamSink {
     this.firstTs = ts;
     this.lastTs = ts;
     this.lastFrame = frame;
-    this.synSeen = false;
     if (proto === 'tcp') {
       this.s0 = new TcpStream(0, this, budget);
       this.s1 = new TcpStream(1, this, budget);
@@ -388,7 +398,7 @@ export class FlowTable {
         this.ignored.orphanRst++;
         return;
       }
-      flow = this.create(p, proto, flags, key.copy(), srcLow, alen, tsUs, frame);
+      flow = this.create(p, proto, flags, key, srcLow, alen, tsUs, frame);
     }
 
     const dir: Dir = srcLow === flow.clientIsLow ? 0 : 1;

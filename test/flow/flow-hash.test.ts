@@ -2,9 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FlowHash, FlowKey } from '../../src/flow/flow-hash';
 
-class Entry {
+class Entry extends FlowKey {
   hnext: Entry | null = null;
-  constructor(readonly key: FlowKey, readonly id: number) {}
+  constructor(key: FlowKey, readonly id: number) {
+    super();
+    this.setKey(key);
+  }
+
+  get key(): FlowKey {
+    return this.copy();
+  }
 }
 
 function key(x: number, a: number[], b: number[], ports: number): FlowKey {
