@@ -196,8 +196,9 @@ export class TcpStream {
 
   private deliverInOrder(buf: Buffer, off: number, len: number, ts: number, frame: number): void {
     const e = this.next + len;
-    // Buffered segments this one covers: compare, then drop or trim them.
-    while (this.segs.length > 0 && this.segs[0].off < e) {
+    // Buffered segments this one covers: compare, then drop or trim them. (bufferedBytes > 0
+    // exactly when segs is not empty; the common in-order case reads no more than this object.)
+    while (this.bufferedBytes > 0 && this.segs[0].off < e) {
       const g = this.segs[0];
       const gEnd = g.off + g.data.length;
       const ce = gEnd < e ? gEnd : e;
@@ -214,7 +215,7 @@ export class TcpStream {
     }
     this.next = e;
     this.sink.onStreamData(this.dir, buf, off, len, ts, frame);
-    this.drain(ts, frame);
+    if (this.bufferedBytes > 0) this.drain(ts, frame);
   }
 
   /** Delivers buffered segments that are now in order, with the frame that unblocked them. */

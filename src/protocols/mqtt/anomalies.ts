@@ -17,15 +17,18 @@ export const MQTT_ANOMALY_CODES: readonly MqttAnomalyCode[] = Object.keys(ANOMAL
 export class Issues {
   readonly codes: MqttAnomalyCode[] = [];
   readonly details: string[] = [];
+  /** codes.length, kept here so that clearing an empty collector reads this object only. */
+  private n = 0;
 
   get length(): number {
-    return this.codes.length;
+    return this.n;
   }
 
   add(code: MqttAnomalyCode, detail: string): void {
     if (this.codes.indexOf(code) >= 0) return;
     this.codes.push(code);
     this.details.push(detail);
+    this.n++;
   }
 
   has(code: MqttAnomalyCode): boolean {
@@ -33,9 +36,10 @@ export class Issues {
   }
 
   clear(): void {
-    if (this.codes.length !== 0) {
+    if (this.n !== 0) {
       this.codes.length = 0;
       this.details.length = 0;
+      this.n = 0;
     }
   }
 }

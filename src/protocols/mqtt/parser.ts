@@ -189,35 +189,33 @@ function viewOf(buf: Buffer): DataView<ArrayBufferLike> {
   return view;
 }
 
-/** buf[start, start + n) as little-endian 32-bit words, the last one zero-padded. */
-function wordsOf(buf: Buffer, start: number, n: number): Int32Array {
-  const w = new Int32Array((n + 3) >> 2);
-  for (let i = 0; i < n; i++) w[i >> 2] |= buf[start + i] << ((i & 3) << 3);
-  return w;
-}
-
-/** Whether buf[start, start + n) holds the bytes of `w` (wordsOf), four at a time. */
-function sameWords(w: Int32Array, buf: Buffer, start: number, n: number): boolean {
+/** Whether buf[start, start + n) holds the bytes stored as little-endian words (the last zero-padded) at m[at]. */
+function sameWords(m: (string | number)[], at: number, buf: Buffer, start: number, n: number): boolean {
   const dv = viewOf(buf);
   const full = n >> 2;
   const off = start - buf.byteOffset + dv.byteOffset;
-  for (let j = 0; j < full; j++) if (dv.getInt32(off + (j << 2), true) !== w[j]) return false;
-  const tail = n & 3;
-  if (tail === 0) return true;
+  for (let j = 0; j < full; j++) if (dv.getInt32(off + (j << 2), true) !== m[at + j]) return false;
+  if ((n & 3) === 0) return true;
   let v = 0;
   for (let i = start + n - 1; i >= start + (full << 2); i--) v = (v << 8) | buf[i];
-  return v === w[full];
+  return v === m[at + full];
 }
+
+// TopicMemo layout: one array per memo, MEMO_SLOTS headers of [text, first word, byte length,
+// scan flags], then the words of each remembered topic.
+const M_TEXT = 0;
+const M_WORDS = 1;
+const M_LENGTH = 2;
+const M_FLAGS = 3;
 
 /**
  * Per-direction topic memo: IoT streams repeat a handful of topics, so comparing the bytes with
  * a remembered ASCII topic is cheaper than decoding and validating it again. Direct-mapped by
- * length and two bytes; holds the strings and their bytes as words (compared four at a time).
+ * length and two bytes. Everything sits in one array (strings, and the bytes as words compared
+ * four at a time), so a hit touches the memo and that array only.
  */
 export class TopicMemo {
-  private texts: string[] | null = null;
-  private words: Int32Array[] = [];
-  private readonly flags = new Uint8Array(MEMO_SLOTS);
+  private m: (string | number)[] | null = null;
 
   /** Scan flags of the topic returned by the last get(). */
   lastFlags = 0;
@@ -229,31 +227,49 @@ export class TopicMemo {
       return '';
     }
     const slot = (n + buf[start] + buf[end - 1]) & (MEMO_SLOTS - 1);
-    let texts = this.texts;
-    if (texts !== null) {
-      const t = texts[slot];
-      if (t.length === n && sameWords(this.words[slot], buf, start, n)) {
-        this.lastFlags = this.flags[slot];
-        return t;
-      }
+    const m = this.m;
+    const h = slot * 4;
+    if (m !== null && m[h + M_LENGTH] === n && sameWords(m, m[h + M_WORDS] as number, buf, start, n)) {
+      this.lastFlags = m[h + M_FLAGS] as number;
+      return m[h + M_TEXT] as string;
     }
     const f = scanString(buf, start, end);
     const text = decodeString(buf, start, end, f);
     this.lastFlags = f;
-    if ((f & STR_NON_ASCII) === 0 && n <= 1024) {
-      if (texts === null) {
-        texts = this.texts = new Array<string>(MEMO_SLOTS).fill('');
-        this.words = new Array<Int32Array>(MEMO_SLOTS).fill(EMPTY_WORDS);
-      }
-      texts[slot] = text;
-      this.words[slot] = wordsOf(buf, start, n);
-      this.flags[slot] = f;
-    }
+    if ((f & STR_NON_ASCII) === 0 && n <= 1024) this.remember(slot, text, f, buf, start, n);
     return text;
   }
-}
 
-const EMPTY_WORDS = new Int32Array(0);
+  /** Puts a topic in `slot`: the array is rebuilt (a miss is rare and costs a decode anyway). */
+  private remember(slot: number, text: string, flags: number, buf: Buffer, start: number, n: number): void {
+    const old = this.m;
+    const m: (string | number)[] = [];
+    for (let s = 0; s < MEMO_SLOTS; s++) m.push('', 0, -1, 0);
+    for (let s = 0; s < MEMO_SLOTS; s++) {
+      const h = s * 4;
+      if (s === slot) {
+        m[h + M_TEXT] = text;
+        m[h + M_WORDS] = m.length;
+        m[h + M_LENGTH] = n;
+        m[h + M_FLAGS] = flags;
+        for (let w = 0; w < n; w += 4) {
+          let v = 0;
+          for (let i = Math.min(n, w + 4) - 1; i >= w; i--) v = (v << 8) | buf[start + i];
+          m.push(v);
+        }
+      } else if (old !== null && (old[h + M_LENGTH] as number) >= 0) {
+        const len = old[h + M_LENGTH] as number;
+        const from = old[h + M_WORDS] as number;
+        m[h + M_TEXT] = old[h + M_TEXT];
+        m[h + M_WORDS] = m.length;
+        m[h + M_LENGTH] = len;
+        m[h + M_FLAGS] = old[h + M_FLAGS];
+        for (let w = 0; w < (len + 3) >> 2; w++) m.push(old[from + w]);
+      }
+    }
+    this.m = m;
+  }
+}
 
 // ---------------------------------------------------------------- PUBLISH [MQTT-3.3]
 

@@ -123,6 +123,15 @@ describe('UTF-8 strings [MQTT-1.5.4]', () => {
         }
       }
     }
+    // More topics than slots, in turn: slots are replaced and the others kept intact.
+    const topics = Array.from({ length: 20 }, (_, i) => `site/${i}/${'x'.repeat(i)}/t`);
+    for (let round = 0; round < 3; round++) {
+      for (const t of topics) {
+        const b = Buffer.from(`..${t}`);
+        expect(m.get(b, 2, b.length)).toBe(t);
+        expect(m.lastFlags).toBe(0);
+      }
+    }
   });
 });
 
