@@ -4,7 +4,7 @@
 // to many addresses (discovery fan-out: a sweep, or requests spoofed from many victims).
 import type { CoapMessage } from '../src/events/types';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
-import { serverEndpoint } from './lib/endpoints';
+import { dstAddr, serverEndpoint, srcAddr } from './lib/endpoints';
 import { round2 } from './lib/stats';
 import { CappedSet } from './lib/tables';
 import { EntityWindows, rateDefaults, rateSchema, type WindowSlot } from './lib/windows';
@@ -90,7 +90,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     });
   /** Every response makes its server's window active (a server that never answers discovery has a baseline of 0). */
   const fanOut = (e: CoapMessage): void => {
-    const s = servers.touchFlow(e.flow, serverEndpoint(e.flow), e.ts);
+    const s = servers.touchSide(e.flow, e.ts, serverEndpoint);
     if (e.requestPath !== DISCOVERY) return;
     s.proof.add(e);
     if (s.x.add(e.flow.dst) && servers.add(s, 0, 1)) raiseServer(s, servers.windowStart);
@@ -100,11 +100,11 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: CoapMessage): void {
       if (e.kind === 'response') fanOut(e);
       if (e.kind === 'request') {
-        w.touchFlow(e.flow, e.flow.src, e.ts).x.requestBytes += e.length;
+        w.touchSide(e.flow, e.ts, srcAddr).x.requestBytes += e.length;
         return;
       }
       if (e.kind !== 'response') return;
-      const s = w.touchFlow(e.flow, e.flow.dst, e.ts);
+      const s = w.touchSide(e.flow, e.ts, dstAddr);
       const before = s.fired;
       s.x.responses++;
       s.counts[0] += e.length;

@@ -6,6 +6,7 @@
 // pair) gets one answer per request, not more.
 import type { CoapMessage } from '../src/events/types';
 import { SECOND, defineDetector, type DetectorContext, type Schema } from './lib/detector';
+import { dstAddr, srcAddr } from './lib/endpoints';
 import { CappedSet } from './lib/tables';
 import { EntityWindows, rateDefaults, rateSchema, type WindowSlot } from './lib/windows';
 
@@ -67,11 +68,11 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   return {
     onEvent(e: CoapMessage): void {
       if (e.kind === 'request') {
-        w.touchFlow(e.flow, e.flow.src, e.ts).x.requests++;
+        w.touchSide(e.flow, e.ts, srcAddr).x.requests++;
         return;
       }
       // Every message an address receives makes its window active, so a clean window counts as 0.
-      const s = w.touchFlow(e.flow, e.flow.dst, e.ts);
+      const s = w.touchSide(e.flow, e.ts, dstAddr);
       let m: number;
       if (e.msgType === 'RST') m = 1;
       else if (e.kind === 'response') {

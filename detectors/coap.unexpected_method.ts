@@ -71,7 +71,7 @@ class Writes {
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const writes = new Set(t.writeMethods);
   const servers = ctx.lru<Server>('servers', t.maxEntities);
-  const memo = new FlowMemo<FlowSeen>();
+  const memo = new FlowMemo<FlowSeen>(ctx.flowMemo);
   const server = (key: string, ts: number): Server =>
     servers.get(key) ?? servers.set(key, new Server(key, ts < ctx.learningEnd ? ctx.learningEnd : ts + t.entityLearning * SECOND));
 

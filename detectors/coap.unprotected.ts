@@ -4,7 +4,8 @@
 import type { CoapMessage } from '../src/events/types';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { serverEndpoint } from './lib/endpoints';
-import { Findings, findingSpec } from './lib/posture';
+import { FlowMemo } from './lib/flow-memo';
+import { Findings, findingSpec, type Finding } from './lib/posture';
 import { CappedSet } from './lib/tables';
 
 export const id = 'coap.unprotected';
@@ -32,6 +33,7 @@ class Writes {
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const writes = new Set(t.writeMethods);
+  const memo = new FlowMemo<Finding<Writes>>(ctx.flowMemo);
   const findings = new Findings<Writes>(ctx, () => new Writes(), (f) => {
     const res = f.x.resources(10);
     ctx.alert(findingSpec(f, {
@@ -48,7 +50,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       if (e.oscore !== undefined) return;
       if (e.kind === 'request') {
         if (e.method === undefined || !writes.has(e.method)) return;
-        const f = findings.observe(serverEndpoint(e.flow));
+        const f = memo.get(e.flow, '') ?? memo.set(e.flow, '', findings.observe(serverEndpoint(e.flow)));
         f.proof.add(e);
         let paths = f.x.byMethod.get(e.method);
         if (paths === undefined) f.x.byMethod.set(e.method, (paths = new CappedSet(100)));

@@ -52,7 +52,7 @@ class Device implements LruEntry {
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const devices = ctx.lru<Device>('devices', t.maxEntities);
-  const memo = new FlowMemo<Device>();
+  const memo = new FlowMemo<Device>(ctx.flowMemo);
   let nextCheck = 0;
 
   const limit = (d: Device): number => Math.max(t.minSilence, t.factor * d.gaps.quantile(t.quantile));

@@ -25,12 +25,22 @@ export const schema: Schema<typeof tunables> = {
   topicColdPublishes: { type: 'integer', min: 1, max: 1e9, description: 'PUBLISHes per window for a topic without a mature baseline' },
 };
 
-/** Clients publishing to a topic that nears its threshold (null until then); covered: reported as its client's alert. */
-type Publishers = { readonly clients: CappedSet; covered: boolean } | null;
+/**
+ * Per client: the slots of the topics it publishes (a small cache, so a message costs a lookup in
+ * the client's handful of topics rather than in the table of all topics). Per topic and window:
+ * who publishes to it once it nears its threshold, and whether its client's alert covers it.
+ */
+class Side {
+  topics: Map<string, WindowSlot<Side>> | null = null;
+  publishers: CappedSet | null = null;
+  covered = false;
+}
+
+const TOPICS_PER_CLIENT = 64;
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
-  const raise = (w: EntityWindows<Publishers>, s: WindowSlot<Publishers>, ws: number, topic: boolean): void => {
-    const ev = w.evidence(s, 0, topic ? { publishers: s.x?.clients.values(5).sort() ?? null } : {});
+  const raise = (w: EntityWindows<Side>, s: WindowSlot<Side>, ws: number, topic: boolean): void => {
+    const ev = w.evidence(s, 0, topic ? { publishers: s.x.publishers?.values(5).sort() ?? null } : {});
     ctx.alert({
       key: `${topic ? 'topic' : 'client'}:${s.key}`,
       windowStart: ws,
@@ -42,16 +52,28 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       count: s.counts[0],
     });
   };
-  const windows = (name: string, topic: boolean, minCount: number, coldThreshold: number): EntityWindows<Publishers> => {
-    const w: EntityWindows<Publishers> = new EntityWindows<Publishers>(ctx, name, { ...t, baseline: t },
+  const windows = (name: string, topic: boolean, minCount: number, coldThreshold: number): EntityWindows<Side> => {
+    const w: EntityWindows<Side> = new EntityWindows<Side>(ctx, name, { ...t, baseline: t },
       [{ name: 'publishes', minCount, coldThreshold }], {
-        make: () => null,
+        make: () => new Side(),
         onClose(s, ws) {
-          if (s.fired !== 0 && s.x?.covered !== true) raise(w, s, ws, topic);
-          s.x = null;
+          if (s.fired !== 0 && !s.x.covered) raise(w, s, ws, topic);
+          s.x.publishers = null;
+          s.x.covered = false;
         },
       });
     return w;
+  };
+  /** The topic's slot, through the client's own cache of its topics. */
+  const topicOf = (c: WindowSlot<Side>, topic: string, ts: number): WindowSlot<Side> => {
+    const cache = (c.x.topics ??= new Map());
+    const kept = cache.get(topic);
+    const s = kept === undefined ? null : topics.renew(kept, ts);
+    if (s !== null) return s;
+    if (cache.size >= TOPICS_PER_CLIENT) cache.clear();
+    const fresh = topics.touch(topic, ts);
+    cache.set(topic, fresh);
+    return fresh;
   };
   const clients = windows('clients', false, t.minPublishes, t.coldPublishes);
   const topics = windows('topics', true, t.topicMinPublishes, t.topicColdPublishes);
@@ -66,15 +88,15 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       if (clients.near(c, 0)) c.proof.add(e);
       if (crossedClient) raise(clients, c, clients.windowStart, false);
 
-      const tp = topics.touch(e.topic, e.ts);
+      const tp = topicOf(c, e.topic, e.ts);
       const crossed = topics.add(tp, 0, 1);
       if (topics.near(tp, 0)) {
         tp.proof.add(e);
-        (tp.x ??= { clients: new CappedSet(16), covered: false }).clients.add(c.key);
+        (tp.x.publishers ??= new CappedSet(16)).add(c.key);
       }
       if (crossed) {
         // A topic flooded by one client that already alerted is that client's alert, not a second one.
-        if (c.fired !== 0 && tp.x !== null && tp.x.clients.size === 1) tp.x.covered = true;
+        if (c.fired !== 0 && tp.x.publishers !== null && tp.x.publishers.size === 1) tp.x.covered = true;
         else raise(topics, tp, topics.windowStart, true);
       }
     },

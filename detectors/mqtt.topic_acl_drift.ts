@@ -47,7 +47,7 @@ function label(sub: string): string {
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const known = new SetBaselines(ctx, 'principals', t.maxEntities, t.maxSubtrees, t.entityLearning);
-  const memo = new FlowMemo<KnownSet>();
+  const memo = new FlowMemo<KnownSet>(ctx.flowMemo);
 
   const raise = (s: WindowSlot<Drift>, ws: number): void => {
     const subs = s.x.subtrees.values(10);

@@ -13,14 +13,17 @@ export const category = 'posture';
 
 export const tunables = {
   ports: [8883, 5684] as readonly number[],
+  alpn: ['mqtt', 'coap'] as readonly string[],
 };
 
 export const schema: Schema<typeof tunables> = {
-  ports: { type: 'integer[]', min: 1, max: 65535, description: 'server ports judged (MQTT over TLS, CoAP over DTLS); empty: every port' },
+  ports: { type: 'integer[]', min: 1, max: 65535, description: 'server ports judged (MQTT over TLS, CoAP over TLS); empty: every port' },
+  alpn: { type: 'string[]', description: 'servers that select one of these ALPN protocols are judged on any port' },
 };
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
   const ports = new Set(t.ports);
+  const alpn = new Set(t.alpn);
   const findings = new Findings<null>(ctx, () => null, (f) => {
     ctx.alert(findingSpec(f, {
       entity: { kind: 'server', value: f.key },
@@ -33,7 +36,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: TlsServerHello): void {
       if (e.clientCertificateRequested !== false) return;
       const port = e.flow.dir === 'to_client' ? e.flow.sport : e.flow.dport;
-      if (ports.size > 0 && !ports.has(port)) return;
+      if (ports.size > 0 && !ports.has(port) && (e.alpn === null || !alpn.has(e.alpn))) return;
       const f = findings.observe(serverEndpoint(e.flow));
       f.proof.add(e);
       findings.report(f);

@@ -4,6 +4,7 @@
 import type { IotEvent } from '../../src/events/types';
 import type { AlertSpec, Category, Severity } from '../../src/alerts/types';
 import type { BoundedMap, LruEntry, LruTable } from './tables';
+import type { FlowMemoTable } from './flow-memo';
 
 /** Every event the engine routes (the decoder's IotEvent union, TLS/DTLS included). */
 export type InputEvent = IotEvent;
@@ -43,6 +44,8 @@ export interface DetectorContext {
   bounded<K, V>(name: string, max: number): BoundedMap<K, V>;
   /** A named counter visible in engine stats (e.g. events skipped for a reason). */
   count(name: string, n?: number): void;
+  /** The engine's per-flow memo table, shared by every detector's FlowMemo (see flow-memo.ts). */
+  readonly flowMemo: FlowMemoTable;
 }
 
 export interface DetectorInstance<E> {

@@ -5,6 +5,10 @@ export function endpoint(addr: string, port: number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
+/** Source and destination address of a flow side (for keyed lookups that take a function). */
+export const srcAddr = (f: FlowSide): string => f.src;
+export const dstAddr = (f: FlowSide): string => f.dst;
+
 /** Address of the side that opened the flow (the client). */
 export function clientAddr(f: FlowSide): string {
   return f.dir === 'to_server' ? f.src : f.dst;

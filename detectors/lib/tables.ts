@@ -30,7 +30,7 @@ export class LruTable<V extends LruEntry> {
 
   get(key: string): V | undefined {
     const v = this.m.get(key);
-    if (v !== undefined) v.lru = 1;
+    if (v !== undefined && v.lru === 0) v.lru = 1;
     return v;
   }
 

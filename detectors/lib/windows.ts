@@ -59,17 +59,21 @@ export class WindowSlot<X> implements LruEntry {
   fired = 0;
   /** Bit i set: thr[i] is the entity's threshold; clear: thr[i] is only its lower bound. */
   exact = 0;
-  /** Capture time of the first and the latest event of the entity in this window. */
+  /** Capture time of the entity's first event in this window. */
   first = 0;
-  last = 0;
   /** The entity was active in an earlier window (or came from a loaded baseline). */
   known = false;
+  /**
+   * counts[m] is metric m's count in the window; counts[M + m] (M metrics) its limit so far: the
+   * threshold's value, or its lower bound until that is computed. One array, so counting touches
+   * one object besides the slot.
+   */
   readonly counts: number[];
   readonly thr: Threshold[];
   readonly proof = new Proof();
 
   constructor(readonly key: string, m: number, readonly base: RobustBaseline[], public x: X) {
-    this.counts = new Array<number>(m).fill(0);
+    this.counts = new Array<number>(2 * m).fill(0);
     this.thr = [];
   }
 }
@@ -90,7 +94,7 @@ export class EntityWindows<X> {
   private readonly len: number;
   /** Per metric, the absolute minimum as a threshold (the lower bound of any entity's). */
   private readonly floors: Threshold[];
-  private readonly memo = new FlowMemo<WindowSlot<X>>();
+  private readonly memo: FlowMemo<WindowSlot<X>>;
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -101,6 +105,7 @@ export class EntityWindows<X> {
   ) {
     this.len = t.window * SECOND;
     this.table = ctx.lru<WindowSlot<X>>(name, t.maxEntities);
+    this.memo = new FlowMemo(ctx.flowMemo);
     this.floors = metrics.map((m) => ({ value: m.minCount, centre: null, spread: 0, samples: 0 }));
   }
 
@@ -110,16 +115,34 @@ export class EntityWindows<X> {
     let s = this.table.get(key);
     if (s === undefined) s = this.table.set(key, this.newSlot(key));
     if (!s.live) this.activate(s, ts);
-    s.last = ts;
     return s;
   }
 
-  /** touch() for the entity of a flow: remembered per flow side, so a flow's next event skips the lookup. */
-  touchFlow(side: FlowSide, key: string, ts: number): WindowSlot<X> {
-    const s = this.memo.get(side, key);
-    if (s === null || ts >= this.windowEnd) return this.memo.set(side, key, this.touch(key, ts));
+  /**
+   * touch() for a slot the caller kept from an earlier touch (in a small cache of its own): the
+   * slot made current again, or null when the table evicted it since.
+   */
+  renew(s: WindowSlot<X>, ts: number): WindowSlot<X> | null {
+    if (s.lru < 0) return null;
+    if (s.lru === 0) s.lru = 1;
+    if (ts >= this.windowEnd) this.roll(ts);
     if (!s.live) this.activate(s, ts);
-    s.last = ts;
+    return s;
+  }
+
+  /**
+   * touch() for an entity that is a function of the flow side (its server, its source address):
+   * the key is only computed when the flow side is not remembered yet.
+   */
+  touchSide(side: FlowSide, ts: number, keyOf: (side: FlowSide) => string): WindowSlot<X> {
+    return this.touchFlow(side, '', ts, keyOf);
+  }
+
+  /** touch() for the entity of a flow: remembered per flow side, so a flow's next event skips the lookup. */
+  touchFlow(side: FlowSide, key: string, ts: number, keyOf?: (side: FlowSide) => string): WindowSlot<X> {
+    const s = this.memo.get(side, key);
+    if (s === null || ts >= this.windowEnd) return this.memo.set(side, key, this.touch(keyOf === undefined ? key : keyOf(side), ts));
+    if (!s.live) this.activate(s, ts);
     return s;
   }
 
@@ -128,26 +151,29 @@ export class EntityWindows<X> {
    * keeping evidence (frames, sources), so quiet entities cost a count and nothing more.
    */
   near(s: WindowSlot<X>, m: number): boolean {
-    return s.counts[m] * 2 >= s.thr[m].value;
+    return s.counts[m] * 2 >= s.counts[this.metrics.length + m];
   }
 
-  /** The slot's proof, timed from the entity's first event in the window (frames may start later). */
+  /**
+   * The slot's proof, timed from the entity's first event in the window. Frames may start later
+   * (from halfway to the threshold); from then on every event is recorded, so last is exact.
+   */
   proofOf(s: WindowSlot<X>): ProofLike {
     const p = s.proof;
-    return { frames: p.frames, flows: p.flows, first: s.first, last: s.last, n: p.n };
+    return { frames: p.frames, flows: p.flows, first: s.first, last: p.n > 0 ? p.last : s.first, n: p.n };
   }
 
   /** Count n for metric m; true exactly when this crosses the metric's threshold. */
   add(s: WindowSlot<X>, m: number, n: number): boolean {
     const c = (s.counts[m] += n);
-    if (c < s.thr[m].value || (s.fired & (1 << m)) !== 0 || c < this.threshold(s, m).value) return false;
+    if (c < s.counts[this.metrics.length + m] || (s.fired & (1 << m)) !== 0 || c < this.threshold(s, m).value) return false;
     s.fired |= 1 << m;
     return true;
   }
 
   /** Whether metric m is at or above its threshold (for a detector with its own condition). */
   over(s: WindowSlot<X>, m: number): boolean {
-    return s.counts[m] >= s.thr[m].value && s.counts[m] >= this.threshold(s, m).value;
+    return s.counts[m] >= s.counts[this.metrics.length + m] && s.counts[m] >= this.threshold(s, m).value;
   }
 
   /** The entity's threshold for metric m in this window (computed on first need). */
@@ -158,6 +184,7 @@ export class EntityWindows<X> {
       const h = this.t.baseline;
       const mt = this.metrics[m];
       if (h !== undefined) s.thr[m] = robustThreshold(s.base[m], { z: h.z, minCount: mt.minCount, coldThreshold: mt.coldThreshold, minSamples: h.minSamples }, s.known);
+      s.counts[this.metrics.length + m] = s.thr[m].value;
     }
     return s.thr[m];
   }
@@ -239,7 +266,11 @@ export class EntityWindows<X> {
     // Fixed thresholds are exact from the start; learning never fires.
     const learning = this.ctx.learning;
     s.exact = this.t.baseline === undefined || learning ? -1 : 0;
-    for (let m = 0; m < this.metrics.length; m++) s.thr[m] = learning && this.t.baseline !== undefined ? NEVER : this.floors[m];
+    const n = this.metrics.length;
+    for (let m = 0; m < n; m++) {
+      s.thr[m] = learning && this.t.baseline !== undefined ? NEVER : this.floors[m];
+      s.counts[n + m] = s.thr[m].value;
+    }
     this.active.push(s);
   }
 
@@ -256,7 +287,7 @@ export class EntityWindows<X> {
       this.hooks.onClose?.(s, ws);
       // A window that crossed its threshold does not enter the median: an attack must not become
       // the baseline. It still moves the EWMA, so a lasting change of rate stops alerting after a while.
-      for (let m = 0; m < s.counts.length; m++) {
+      for (let m = 0; m < this.metrics.length; m++) {
         if (learn && s.base.length > 0) {
           if ((s.fired & (1 << m)) === 0) s.base[m].add(s.counts[m]);
           else s.base[m].drift(s.counts[m]);

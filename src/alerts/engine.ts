@@ -11,6 +11,7 @@ import {
   type AnyDetector, type DetectorContext, type DetectorInstance, type InputEvent, type TunableValue,
 } from '../../detectors/lib/detector';
 import { BoundedMap, LruTable, type LruEntry, type TableStats } from '../../detectors/lib/tables';
+import { FlowMemoTable } from '../../detectors/lib/flow-memo';
 
 export type EngineMode = 'detect' | 'learn';
 
@@ -100,6 +101,9 @@ class Ctx implements DetectorContext {
   get baselineLoaded(): boolean {
     return this.eng.baselineLoaded;
   }
+  get flowMemo(): FlowMemoTable {
+    return this.eng.flowMemo;
+  }
   alert(spec: AlertSpec): void {
     this.eng.raise(this.slot, spec);
   }
@@ -129,6 +133,7 @@ class EngineImpl implements Engine {
   startTs = 0;
   learningEnd = Infinity;
   baselineLoaded = false;
+  readonly flowMemo = new FlowMemoTable();
   readonly detectors: readonly string[];
   private started = false;
   private nextTick = 0;

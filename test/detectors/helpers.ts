@@ -8,6 +8,7 @@ import type { Alert, AlertKind, AlertSpec } from '../../src/alerts/types';
 import { createEngine, type Engine, type EngineMode } from '../../src/alerts/engine';
 import type { AnyDetector, DetectorContext, InputEvent } from '../../detectors/lib/detector';
 import { BoundedMap, LruTable, type LruEntry } from '../../detectors/lib/tables';
+import { FlowMemoTable } from '../../detectors/lib/flow-memo';
 import type { DtlsPskIdentity, DtlsServerHello, TlsCertificate, TlsServerHello } from '../../src/events/tls-types';
 
 /** 2023-11-14T00:00:00Z in µs: a multiple of a day, so minute, hour and day windows start here. */
@@ -220,6 +221,7 @@ export function fakeContext(o: Partial<Pick<FakeContext, 'now' | 'startTs' | 'le
     },
     lru: <V extends LruEntry>(_: string, max: number) => new LruTable<V>(max),
     bounded: <K, V>(_: string, max: number) => new BoundedMap<K, V>(max),
+    flowMemo: new FlowMemoTable(),
     count() {},
   };
   return ctx as FakeContext;

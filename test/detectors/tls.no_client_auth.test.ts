@@ -16,6 +16,9 @@ describe('tls.no_client_auth', () => {
     const events = [serverHello(mqtts(), at(1), 0x0303, true), serverHello(mqtts(), at(2), 0x0304), serverHello(https, at(3), 0x0303, false)];
     expect(run(detector, events).alerts).toHaveLength(0);
     expect(run(detector, [serverHello(https, at(3), 0x0303, false)], { tunables: { ports: [] } }).alerts).toHaveLength(1);
+    // MQTT over TLS on another port, recognised by its ALPN.
+    const other = flow('10.0.0.3', '10.0.0.1', { sport: 18884 });
+    expect(run(detector, [{ ...serverHello(other, at(4), 0x0303, false), alpn: 'mqtt' }]).alerts).toHaveLength(1);
   });
 
   it('one finding per server, refreshed', () => {
