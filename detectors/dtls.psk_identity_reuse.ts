@@ -2,6 +2,7 @@
 // more addresses than its baseline: a key copied off a device, or one key shared by many.
 // Fires when, within a window, the identity comes from at least minNew addresses outside its
 // baseline and from at least minEndpoints addresses in all (a device that moved is one address).
+import { duration } from './lib/format';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { SetBaselines } from './lib/sets';
 import { CappedSet } from './lib/tables';
@@ -43,7 +44,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       windowStart: ws,
       entity: { kind: 'psk_identity', value: s.key },
       severity: s.x.all.distinct >= 3 ? 'high' : 'medium',
-      summary: `PSK identity "${s.key}" was used from ${s.x.all.distinct} addresses in ${t.window} s, ${s.x.fresh.distinct} of them new (baseline: ${base.slice(0, 5).join(', ') || 'none'}).`,
+      summary: `PSK identity "${s.key}" was used from ${s.x.all.distinct} addresses in ${duration(t.window)}, ${s.x.fresh.distinct} of them new (baseline: ${base.slice(0, 5).join(', ') || 'none'}).`,
       evidence: {
         metric: 'addresses', observed: s.x.all.distinct, baseline: base.length, threshold: Math.max(t.minEndpoints, base.length + t.minNew), window: t.window,
         newAddresses: s.x.fresh.values(10), baselineAddresses: base.slice(0, 10),

@@ -4,6 +4,7 @@
 // Three counters: guesses per source (short window), slow guessing per source (long window), and
 // distinct sources failing against one username (long window: a spread-out attack).
 import type { MqttConnack, MqttConnect } from '../src/events/types';
+import { duration } from './lib/format';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { clientAddr } from './lib/endpoints';
 import { isAuthFailure } from './lib/mqtt';
@@ -51,8 +52,8 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       windowStart: ws,
       entity: kind === 'distributed' ? { kind: 'username', value: s.key } : { kind: 'address', value: s.key },
       summary: kind === 'distributed'
-        ? `Logins as "${s.key}" were refused from ${n} different addresses within ${seconds[kind]} s.`
-        : `${s.key} tried ${n} different credentials that the broker refused within ${seconds[kind]} s${kind === 'slow' ? ' (slow guessing)' : ''}.`,
+        ? `Logins as "${s.key}" were refused from ${n} different addresses within ${duration(seconds[kind])}.`
+        : `${s.key} tried ${n} different credentials that the broker refused within ${duration(seconds[kind])}${kind === 'slow' ? ' (slow guessing)' : ''}.`,
       evidence: w.evidence(s, 0, { kind, failures: s.x.failures, usernames: kind === 'distributed' ? null : usernames(s.x.distinct) }),
       proof: s.proof,
       count: s.x.failures,

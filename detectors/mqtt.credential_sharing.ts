@@ -4,6 +4,7 @@
 // of the baseline itself (a username that legitimately roams over many addresses needs as many
 // new ones). Only accepted logins count: refused ones are mqtt.auth_bruteforce's.
 import type { MqttConnack, MqttConnect } from '../src/events/types';
+import { duration } from './lib/format';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { clientAddr } from './lib/endpoints';
 import { clientKey } from './lib/mqtt';
@@ -79,7 +80,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       key: `user:${s.key}`,
       windowStart: ws,
       entity: { kind: 'username', value: s.key },
-      summary: `Username "${s.key}" logged in from ${na} address${na === 1 ? '' : 'es'} and with ${nc} client id${nc === 1 ? '' : 's'} outside its baseline in ${t.window} s.`,
+      summary: `Username "${s.key}" logged in from ${na} address${na === 1 ? '' : 'es'} and with ${nc} client id${nc === 1 ? '' : 's'} outside its baseline in ${duration(t.window)}.`,
       evidence: {
         metric: na >= ta ? 'new addresses' : 'new client ids', observed: na >= ta ? na : nc, baseline: na >= ta ? ba : bc, threshold: na >= ta ? ta : tc,
         window: t.window, newAddresses: s.x.sets[0].values(10), newClientIds: s.x.sets[1].values(10), logins: s.x.logins,
@@ -94,7 +95,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       key: `password:${s.key}`,
       windowStart: ws,
       entity: { kind: 'password', value: s.key },
-      summary: `One password (keyed hash ${s.key}) was accepted for ${s.x.sets[0].distinct} usernames outside its baseline in ${t.window} s.`,
+      summary: `One password (keyed hash ${s.key}) was accepted for ${s.x.sets[0].distinct} usernames outside its baseline in ${duration(t.window)}.`,
       evidence: {
         metric: 'new usernames', observed: s.x.sets[0].distinct, baseline: base, threshold: Math.max(t.minNewUsernames, base), window: t.window,
         usernames: s.x.sets[0].values(10),

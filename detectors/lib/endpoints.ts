@@ -14,10 +14,6 @@ export function clientAddr(f: FlowSide): string {
   return f.dir === 'to_server' ? f.src : f.dst;
 }
 
-export function serverAddr(f: FlowSide): string {
-  return f.dir === 'to_server' ? f.dst : f.src;
-}
-
 // Events of one flow direction share one FlowSide, so this is one WeakMap hit per flow side; and
 // as every detector asks about the same event in turn, the last answer is kept at hand.
 const servers = new WeakMap<FlowSide, string>();

@@ -28,11 +28,6 @@ export class Proof implements ProofLike {
     this.last = 0;
     this.n = 0;
   }
-
-  /** A copy, so a window can be reset while an alert still refers to what it proved. */
-  snapshot(): ProofLike {
-    return { frames: this.frames.slice(), flows: this.flows.slice(), first: this.first, last: this.last, n: this.n };
-  }
 }
 
 /** Proof of a single event. */

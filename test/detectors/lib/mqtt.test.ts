@@ -52,3 +52,10 @@ describe('TLS input helpers', () => {
     expect([0x0301, 0xfefd, 0x1234].map(versionLabel)).toEqual(['TLS 1.0', 'DTLS 1.2', '0x1234']);
   });
 });
+
+describe('duration', () => {
+  it('words for windows', async () => {
+    const { duration } = await import('../../../detectors/lib/format');
+    expect([45, 60, 300, 600, 90, 86_400, 3600, 5400].map(duration)).toEqual(['45 s', '60 s', '5 min', '10 min', '90 s', '24 h', '60 min', '90 min']);
+  });
+});
