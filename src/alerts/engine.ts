@@ -58,6 +58,8 @@ export interface Engine {
   /** Alerts raised so far, in order of creation, with their latest state. */
   alerts(): Alert[];
   exportBaseline(): BaselineFile;
+  /** Load a baseline (as createEngine's `baseline` option does); only before the first event. */
+  importBaseline(baseline: unknown): void;
   stats(): EngineStats;
   /** Ids of the detectors running, in routing order. */
   readonly detectors: readonly string[];
@@ -176,7 +178,7 @@ class EngineImpl implements Engine {
       }
     }
     this.detectors = this.slots.map((s) => s.mod.id);
-    if (opts.baseline !== undefined && opts.baseline !== null) this.importBaseline(parseBaseline(opts.baseline));
+    if (opts.baseline !== undefined && opts.baseline !== null) this.load(parseBaseline(opts.baseline));
   }
 
   onEvent(e: InputEvent): void {
@@ -293,7 +295,12 @@ class EngineImpl implements Engine {
     }
   }
 
-  private importBaseline(b: BaselineFile): void {
+  importBaseline(baseline: unknown): void {
+    if (this.started) throw new BaselineError('a baseline can only be loaded before the first event');
+    this.load(parseBaseline(baseline));
+  }
+
+  private load(b: BaselineFile): void {
     this.baselineLoaded = true;
     for (const [id, entry] of Object.entries(b.detectors)) {
       const s = this.slots.find((x) => x.mod.id === id);

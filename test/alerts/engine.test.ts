@@ -173,6 +173,11 @@ describe('learn, export, import', () => {
     const baseline = learn();
     const e = createEngine({ detectors: [rate], baseline });
     expect(JSON.parse(JSON.stringify(e.exportBaseline())).detectors).toEqual(baseline.detectors);
+    const later = createEngine({ detectors: [rate] });
+    later.importBaseline(baseline);
+    expect(later.stats().baselineLoaded).toBe(true);
+    later.onEvent(publish(meter, at(1), 'x', s));
+    expect(() => later.importBaseline(baseline)).toThrow(/before the first event/);
   });
 
   it('rejects other formats and versions with a clear error', () => {
