@@ -73,20 +73,21 @@ export function isRequest(r: RequestRef): boolean {
   return r >= 0 || r <= RECENT_BASE;
 }
 
-// Slot layout. Numbers: frame, ts, expiresTs, queuedExpiry, numeric token key. Ints: message ID,
-// flags, generation (bumped when the slot is reused), queue links. Refs: string token key, method, path.
-const F = 5;
-const F_FRAME = 0;
-const F_TS = 1;
-const F_EXPIRES = 2;
-const F_QUEUED = 3;
-const F_TOKEN = 4;
-const I = 5;
-const I_MID = 0;
-const I_FLAGS = 1;
-const I_GEN = 2;
-const I_PREV = 3;
-const I_NEXT = 4;
+// Slot layout: one Float64Array row of S numbers per slot (all of a request's numbers share a
+// cache line or two), and R references (string token key, method, path) in a plain array.
+const S = 10;
+const S_FRAME = 0;
+const S_TS = 1;
+const S_EXPIRES = 2;
+const S_QUEUED = 3;
+/** Numeric token key (>= 0), or -1 when the key is a string (in R_TOKEN). */
+const S_TOKEN = 4;
+const S_MID = 5;
+const S_FLAGS = 6;
+/** Bumped each time the slot is reused, so that a remembered slot number can be checked. */
+const S_GEN = 7;
+const S_PREV = 8;
+const S_NEXT = 9;
 const R = 3;
 const R_TOKEN = 0;
 const R_METHOD = 1;
@@ -104,7 +105,8 @@ const OBSERVING = 16;
 const LIVE = MID_LIVE | TOKEN_LIVE | OBSERVING;
 
 // The three indexes (by message ID, by token, observations by token), one per direction, share
-// one Int32Array of open-addressing tables holding slot + 1 (0 = empty).
+// one Int32Array of open-addressing tables. An entry is two ints, slot + 1 (0 = empty) and the
+// key's hash, so that probing compares hashes without reading the slots.
 const IDX_MID = 0;
 const IDX_TOKEN = 2;
 const IDX_OBS = 4;
@@ -131,7 +133,7 @@ function hashToken(k: number | string): number {
 }
 
 /**
- * The pending-request table of one flow. Requests live in slots of a few typed arrays, found
+ * The pending-request table of one flow. Requests live in slots of two flat arrays, found
  * through open-addressing indexes by message ID and by token, and sit in one expiry queue (a
  * doubly linked list through the slots, in order of (re)queueing). An answered request frees its
  * slot at once; nothing per request is left for the garbage collector, and the bound and expiry
@@ -139,10 +141,9 @@ function hashToken(k: number | string): number {
  */
 export class ExchangeTable {
   private cap = 0;
-  private f = new Float64Array(0);
-  private n = new Int32Array(0);
-  private r: (string | number | undefined)[] = [];
-  /** Six tables of `idxSize` entries: IDX_* + direction. */
+  private v = new Float64Array(0);
+  private r: (string | undefined)[] = [];
+  /** Six tables of `idxSize` two-int entries: IDX_* + direction. */
   private idx = new Int32Array(0);
   private idxSize = 0;
   private free = -1;
@@ -153,7 +154,7 @@ export class ExchangeTable {
   // generation, to know whether it is still that request), and what a pairing reports of it.
   private recentKey: Int32Array | null = null;
   private readonly recentSlot = new Int32Array(RECENT);
-  private readonly recentGen = new Int32Array(RECENT);
+  private readonly recentGen = new Float64Array(RECENT);
   private readonly recentF = new Float64Array(RECENT * 2);
   private readonly recentR: (string | number | undefined)[] = new Array<undefined>(RECENT * R).fill(undefined);
   private recentNext = 0;
@@ -175,47 +176,48 @@ export class ExchangeTable {
    * pending request, RFC 7252 4.2/4.3) is counted and keeps the original's time and frame.
    */
   add(dir: Dir, d: CoapDecoded, ts: number, frame: number, byMid: boolean): void {
+    const key = d.tokenKey;
+    const midHash = hashNumber(d.messageId);
+    const tokenHash = hashToken(key);
     if (byMid) {
-      const prev = this.find(IDX_MID + dir, d.messageId);
-      if (prev >= 0 && this.tokenIs(prev, d.tokenKey)) {
+      const prev = this.find(IDX_MID + dir, d.messageId, midHash);
+      if (prev >= 0 && this.tokenIs(prev, key)) {
         this.stats.retransmissions++;
         return;
       }
       if (prev >= 0) this.dropMid(prev); // message ID reused with another token
     }
-    const prevTok = this.find(IDX_TOKEN + dir, d.tokenKey);
+    const prevTok = this.find(IDX_TOKEN + dir, key, tokenHash);
     if (prevTok >= 0) this.dropToken(prevTok); // token reused: the older request is superseded
 
     if (this.liveCount >= this.maxPending) this.evictOldest();
     const s = this.alloc();
-    const fb = s * F;
-    const f = this.f;
-    f[fb + F_FRAME] = frame;
-    f[fb + F_TS] = ts;
-    f[fb + F_EXPIRES] = f[fb + F_QUEUED] = ts + this.lifetimeUs;
+    const v = this.v;
+    const b = s * S;
+    v[b + S_FRAME] = frame;
+    v[b + S_TS] = ts;
+    v[b + S_EXPIRES] = v[b + S_QUEUED] = ts + this.lifetimeUs;
+    v[b + S_MID] = d.messageId;
+    v[b + S_FLAGS] = dir | (d.observe === 0 ? OBSERVE : 0) | (byMid ? MID_LIVE : 0) | TOKEN_LIVE;
     const rb = s * R;
-    const key = d.tokenKey;
     if (typeof key === 'number') {
-      f[fb + F_TOKEN] = key;
+      v[b + S_TOKEN] = key;
       this.r[rb + R_TOKEN] = undefined;
     } else {
-      f[fb + F_TOKEN] = -1;
+      v[b + S_TOKEN] = -1;
       this.r[rb + R_TOKEN] = key;
     }
     this.r[rb + R_METHOD] = d.method;
     this.r[rb + R_PATH] = d.uriPath;
-    const nb = s * I;
-    this.n[nb + I_MID] = d.messageId;
-    this.n[nb + I_FLAGS] = dir | (d.observe === 0 ? OBSERVE : 0) | (byMid ? MID_LIVE : 0) | TOKEN_LIVE;
-    if (byMid) this.insert(IDX_MID + dir, s, d.messageId);
-    this.insert(IDX_TOKEN + dir, s, key);
+    if (byMid) this.insert(IDX_MID + dir, s, d.messageId, midHash);
+    this.insert(IDX_TOKEN + dir, s, key, tokenHash);
     this.enqueue(s);
     this.liveCount++;
   }
 
   /** The request sent in `dir` with this message ID, if still pending by ID; else NO_REQUEST. */
   byMessageId(dir: Dir, mid: number): RequestRef {
-    return this.liveCount === 0 ? NO_REQUEST : this.find(IDX_MID + dir, mid);
+    return this.liveCount === 0 ? NO_REQUEST : this.find(IDX_MID + dir, mid, hashNumber(mid));
   }
 
   /**
@@ -225,15 +227,16 @@ export class ExchangeTable {
    */
   byTokenFor(dir: Dir, d: CoapDecoded): RequestRef {
     if (this.liveCount === 0) return NO_REQUEST;
-    const req = this.find(IDX_TOKEN + dir, d.tokenKey);
-    const obs = this.find(IDX_OBS + dir, d.tokenKey);
+    const h = hashToken(d.tokenKey);
+    const req = this.find(IDX_TOKEN + dir, d.tokenKey, h);
+    const obs = this.find(IDX_OBS + dir, d.tokenKey, h);
     return d.observe !== undefined ? (obs >= 0 ? obs : req) : (req >= 0 ? req : obs);
   }
 
   /** Whether the request `s` (a slot) has this token. */
   tokenIs(s: number, key: number | string): boolean {
     // Numeric keys are >= 0; a slot holding a string key has -1 there.
-    return typeof key === 'number' ? this.f[s * F + F_TOKEN] === key : this.r[s * R + R_TOKEN] === key;
+    return typeof key === 'number' ? this.v[s * S + S_TOKEN] === key : this.r[s * R + R_TOKEN] === key;
   }
 
   /** The request was acknowledged (empty ACK): its message ID no longer matches anything (5.2.2). */
@@ -247,19 +250,21 @@ export class ExchangeTable {
    * notification; anything else ends the exchange.
    */
   complete(s: number, d: CoapDecoded, ts: number): void {
-    const nb = s * I;
-    if ((this.n[nb + I_FLAGS] & OBSERVE) !== 0 && d.observe !== undefined && d.code.startsWith('2.')) {
+    const b = s * S;
+    const v = this.v;
+    if ((v[b + S_FLAGS] & OBSERVE) !== 0 && d.observe !== undefined && d.code.startsWith('2.')) {
       this.dropMid(s);
-      if ((this.n[nb + I_FLAGS] & OBSERVING) === 0) {
-        const dir = this.n[nb + I_FLAGS] & DIR1;
+      if ((v[b + S_FLAGS] & OBSERVING) === 0) {
+        const dir = v[b + S_FLAGS] & DIR1;
         const key = this.tokenKeyOf(s);
-        const prev = this.find(IDX_OBS + dir, key);
-        this.n[nb + I_FLAGS] |= OBSERVING; // set before dropToken so the entry stays live
+        const h = hashToken(key);
+        const prev = this.find(IDX_OBS + dir, key, h);
+        v[b + S_FLAGS] |= OBSERVING; // set before dropToken so the entry stays live
         if (prev >= 0 && prev !== s) this.release(prev);
-        this.insert(IDX_OBS + dir, s, key);
+        this.insert(IDX_OBS + dir, s, key, h);
         this.dropToken(s);
       }
-      this.f[s * F + F_EXPIRES] = ts + this.lifetimeUs;
+      v[b + S_EXPIRES] = ts + this.lifetimeUs;
     } else {
       this.release(s);
     }
@@ -270,11 +275,12 @@ export class ExchangeTable {
     let keys = this.recentKey;
     if (keys === null) keys = this.recentKey = new Int32Array(RECENT).fill(-1);
     const i = this.recentNext;
+    const b = s * S;
     keys[i] = dir * 65536 + mid;
     this.recentSlot[i] = s;
-    this.recentGen[i] = this.n[s * I + I_GEN];
-    this.recentF[i * 2] = this.f[s * F + F_FRAME];
-    this.recentF[i * 2 + 1] = this.f[s * F + F_TS];
+    this.recentGen[i] = this.v[b + S_GEN];
+    this.recentF[i * 2] = this.v[b + S_FRAME];
+    this.recentF[i * 2 + 1] = this.v[b + S_TS];
     this.recentR[i * R + R_TOKEN] = this.tokenKeyOf(s);
     this.recentR[i * R + R_METHOD] = this.r[s * R + R_METHOD];
     this.recentR[i * R + R_PATH] = this.r[s * R + R_PATH];
@@ -299,17 +305,17 @@ export class ExchangeTable {
   recalledObservation(ref: RequestRef): number {
     const i = RECENT_BASE - ref;
     const s = this.recentSlot[i];
-    if (s >= this.cap || this.n[s * I + I_GEN] !== this.recentGen[i]) return NO_REQUEST;
-    return (this.n[s * I + I_FLAGS] & OBSERVING) !== 0 ? s : NO_REQUEST;
+    if (s >= this.cap || this.v[s * S + S_GEN] !== this.recentGen[i]) return NO_REQUEST;
+    return (this.v[s * S + S_FLAGS] & OBSERVING) !== 0 ? s : NO_REQUEST;
   }
 
   /** Copies what a pairing reports of request `ref` into `out`. */
   describe(ref: RequestRef, out: PairedRequest): PairedRequest {
     if (ref >= 0) {
-      out.frame = this.f[ref * F + F_FRAME];
-      out.ts = this.f[ref * F + F_TS];
-      out.method = this.r[ref * R + R_METHOD] as string | undefined;
-      out.path = this.r[ref * R + R_PATH] as string | undefined;
+      out.frame = this.v[ref * S + S_FRAME];
+      out.ts = this.v[ref * S + S_TS];
+      out.method = this.r[ref * R + R_METHOD];
+      out.path = this.r[ref * R + R_PATH];
     } else {
       const i = RECENT_BASE - ref;
       out.frame = this.recentF[i * 2];
@@ -322,24 +328,27 @@ export class ExchangeTable {
 
   /** Ends the exchange (or observation) of request `s`. */
   release(s: number): void {
-    const nb = s * I;
-    const flags = this.n[nb + I_FLAGS];
+    const b = s * S;
+    const flags = this.v[b + S_FLAGS];
     if ((flags & LIVE) === 0) return;
     const dir = flags & DIR1;
-    if ((flags & MID_LIVE) !== 0) this.remove(IDX_MID + dir, s, this.n[nb + I_MID]);
-    if ((flags & TOKEN_LIVE) !== 0) this.remove(IDX_TOKEN + dir, s, this.tokenKeyOf(s));
-    if ((flags & OBSERVING) !== 0) this.remove(IDX_OBS + dir, s, this.tokenKeyOf(s));
-    this.n[nb + I_FLAGS] = flags & ~LIVE;
+    if ((flags & MID_LIVE) !== 0) this.remove(IDX_MID + dir, s, hashNumber(this.v[b + S_MID]));
+    if ((flags & (TOKEN_LIVE | OBSERVING)) !== 0) {
+      const h = hashToken(this.tokenKeyOf(s));
+      if ((flags & TOKEN_LIVE) !== 0) this.remove(IDX_TOKEN + dir, s, h);
+      if ((flags & OBSERVING) !== 0) this.remove(IDX_OBS + dir, s, h);
+    }
+    this.v[b + S_FLAGS] = flags & ~LIVE;
     this.died(s);
   }
 
   /** Forgets requests whose lifetime ended at or before capture time `ts`. */
   expire(ts: number): void {
-    const f = this.f;
-    for (let s = this.head; s >= 0 && f[s * F + F_QUEUED] <= ts; s = this.head) {
-      if (f[s * F + F_EXPIRES] > ts) {
+    const v = this.v;
+    for (let s = this.head; s >= 0 && v[s * S + S_QUEUED] <= ts; s = this.head) {
+      if (v[s * S + S_EXPIRES] > ts) {
         // Refreshed since it was queued: requeue at its new expiry.
-        f[s * F + F_QUEUED] = f[s * F + F_EXPIRES];
+        v[s * S + S_QUEUED] = v[s * S + S_EXPIRES];
         this.unlink(s);
         this.enqueue(s);
         continue;
@@ -353,8 +362,7 @@ export class ExchangeTable {
   clear(): void {
     this.stats.pendingAtEnd += this.liveCount;
     this.cap = 0;
-    this.f = new Float64Array(0);
-    this.n = new Int32Array(0);
+    this.v = new Float64Array(0);
     this.r = [];
     this.idx = new Int32Array(0);
     this.idxSize = 0;
@@ -366,24 +374,24 @@ export class ExchangeTable {
 
   private tokenKeyOf(s: number): number | string {
     const k = this.r[s * R + R_TOKEN];
-    return k === undefined ? this.f[s * F + F_TOKEN] : k as string;
+    return k === undefined ? this.v[s * S + S_TOKEN] : k;
   }
 
   private dropMid(s: number): void {
-    const nb = s * I;
-    const flags = this.n[nb + I_FLAGS];
+    const b = s * S;
+    const flags = this.v[b + S_FLAGS];
     if ((flags & MID_LIVE) === 0) return;
-    this.remove(IDX_MID + (flags & DIR1), s, this.n[nb + I_MID]);
-    this.n[nb + I_FLAGS] = flags & ~MID_LIVE;
+    this.remove(IDX_MID + (flags & DIR1), s, hashNumber(this.v[b + S_MID]));
+    this.v[b + S_FLAGS] = flags & ~MID_LIVE;
     if ((flags & LIVE & ~MID_LIVE) === 0) this.died(s);
   }
 
   private dropToken(s: number): void {
-    const nb = s * I;
-    const flags = this.n[nb + I_FLAGS];
+    const b = s * S;
+    const flags = this.v[b + S_FLAGS];
     if ((flags & TOKEN_LIVE) === 0) return;
-    this.remove(IDX_TOKEN + (flags & DIR1), s, this.tokenKeyOf(s));
-    this.n[nb + I_FLAGS] = flags & ~TOKEN_LIVE;
+    this.remove(IDX_TOKEN + (flags & DIR1), s, hashToken(this.tokenKeyOf(s)));
+    this.v[b + S_FLAGS] = flags & ~TOKEN_LIVE;
     if ((flags & LIVE & ~TOKEN_LIVE) === 0) this.died(s);
   }
 
@@ -391,7 +399,7 @@ export class ExchangeTable {
   private died(s: number): void {
     this.unlink(s);
     this.liveCount--;
-    this.n[s * I + I_NEXT] = this.free;
+    this.v[s * S + S_NEXT] = this.free;
     this.free = s;
   }
 
@@ -404,116 +412,116 @@ export class ExchangeTable {
   }
 
   private enqueue(s: number): void {
-    const nb = s * I;
-    this.n[nb + I_PREV] = this.tail;
-    this.n[nb + I_NEXT] = -1;
-    if (this.tail >= 0) this.n[this.tail * I + I_NEXT] = s; else this.head = s;
+    const v = this.v;
+    v[s * S + S_PREV] = this.tail;
+    v[s * S + S_NEXT] = -1;
+    if (this.tail >= 0) v[this.tail * S + S_NEXT] = s; else this.head = s;
     this.tail = s;
   }
 
   private unlink(s: number): void {
-    const n = this.n;
-    const prev = n[s * I + I_PREV];
-    const next = n[s * I + I_NEXT];
-    if (prev >= 0) n[prev * I + I_NEXT] = next; else this.head = next;
-    if (next >= 0) n[next * I + I_PREV] = prev; else this.tail = prev;
+    const v = this.v;
+    const prev = v[s * S + S_PREV];
+    const next = v[s * S + S_NEXT];
+    if (prev >= 0) v[prev * S + S_NEXT] = next; else this.head = next;
+    if (next >= 0) v[next * S + S_PREV] = prev; else this.tail = prev;
   }
 
   /** A free slot (its generation bumped), growing the arrays when none is left. */
   private alloc(): number {
     if (this.free < 0) this.grow();
     const s = this.free;
-    const nb = s * I;
-    this.free = this.n[nb + I_NEXT];
-    this.n[nb + I_GEN] = (this.n[nb + I_GEN] + 1) | 0;
+    const b = s * S;
+    this.free = this.v[b + S_NEXT];
+    this.v[b + S_GEN]++;
     return s;
   }
 
   private grow(): void {
     const old = this.cap;
     const cap = old === 0 ? MIN_SLOTS : old * 2;
-    const f = new Float64Array(cap * F);
-    f.set(this.f);
-    const n = new Int32Array(cap * I);
-    n.set(this.n);
-    this.f = f;
-    this.n = n;
+    const v = new Float64Array(cap * S);
+    v.set(this.v);
+    this.v = v;
     for (let i = old * R; i < cap * R; i++) this.r.push(undefined);
     // New slots join the free list in order.
     for (let s = cap - 1; s >= old; s--) {
-      n[s * I + I_NEXT] = this.free;
+      v[s * S + S_NEXT] = this.free;
       this.free = s;
     }
     this.cap = cap;
     // Indexes at most half full: rebuild them at twice the slot count.
     this.idxSize = cap * 2;
-    this.idx = new Int32Array(this.idxSize * 6);
+    this.idx = new Int32Array(this.idxSize * 6 * 2);
     for (let s = 0; s < old; s++) {
-      const flags = n[s * I + I_FLAGS];
+      const flags = v[s * S + S_FLAGS];
       const dir = flags & DIR1;
-      if ((flags & MID_LIVE) !== 0) this.insert(IDX_MID + dir, s, n[s * I + I_MID]);
-      if ((flags & TOKEN_LIVE) !== 0) this.insert(IDX_TOKEN + dir, s, this.tokenKeyOf(s));
-      if ((flags & OBSERVING) !== 0) this.insert(IDX_OBS + dir, s, this.tokenKeyOf(s));
+      if ((flags & MID_LIVE) !== 0) this.insert(IDX_MID + dir, s, v[s * S + S_MID], hashNumber(v[s * S + S_MID]));
+      const key = this.tokenKeyOf(s);
+      if ((flags & TOKEN_LIVE) !== 0) this.insert(IDX_TOKEN + dir, s, key, hashToken(key));
+      if ((flags & OBSERVING) !== 0) this.insert(IDX_OBS + dir, s, key, hashToken(key));
     }
-  }
-
-  private keyHash(table: number, key: number | string): number {
-    return (table < IDX_TOKEN ? hashNumber(key as number) : hashToken(key)) & (this.idxSize - 1);
   }
 
   private keyIs(table: number, s: number, key: number | string): boolean {
-    return table < IDX_TOKEN ? this.n[s * I + I_MID] === key : this.tokenIs(s, key);
+    return table < IDX_TOKEN ? this.v[s * S + S_MID] === key : this.tokenIs(s, key);
   }
 
-  /** The slot under `key` in index `table`, or NO_REQUEST. */
-  private find(table: number, key: number | string): number {
+  /** The slot under `key` (hash `h`) in index `table`, or NO_REQUEST. */
+  private find(table: number, key: number | string, h: number): number {
     const size = this.idxSize;
     if (size === 0) return NO_REQUEST;
+    const mask = size - 1;
     const idx = this.idx;
     const base = table * size;
-    for (let i = this.keyHash(table, key); ; i = (i + 1) & (size - 1)) {
-      const e = idx[base + i];
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const at = (base + i) << 1;
+      const e = idx[at];
       if (e === 0) return NO_REQUEST;
-      if (this.keyIs(table, e - 1, key)) return e - 1;
+      if (idx[at + 1] === h && this.keyIs(table, e - 1, key)) return e - 1;
     }
   }
 
-  /** Sets `key` to slot `s` in index `table` (replacing whatever it held, like Map#set). */
-  private insert(table: number, s: number, key: number | string): void {
-    const size = this.idxSize;
+  /** Sets `key` (hash `h`) to slot `s` in index `table`, replacing whatever it held (like Map#set). */
+  private insert(table: number, s: number, key: number | string, h: number): void {
+    const mask = this.idxSize - 1;
     const idx = this.idx;
-    const base = table * size;
-    let i = this.keyHash(table, key);
-    for (; idx[base + i] !== 0; i = (i + 1) & (size - 1)) {
-      if (this.keyIs(table, idx[base + i] - 1, key)) break;
+    const base = table * this.idxSize;
+    let at = (base + (h & mask)) << 1;
+    for (let i = h & mask; idx[at] !== 0; i = (i + 1) & mask, at = (base + i) << 1) {
+      if (idx[at + 1] === h && this.keyIs(table, idx[at] - 1, key)) break;
     }
-    idx[base + i] = s + 1;
+    idx[at] = s + 1;
+    idx[at + 1] = h;
   }
 
-  /** Removes `key` from index `table` if it names slot `s` (backward-shift deletion: no tombstones). */
-  private remove(table: number, s: number, key: number | string): void {
+  /**
+   * Removes slot `s`, whose key hashes to `h`, from index `table` if there (backward-shift
+   * deletion: no tombstones, and the stored hashes say where each entry belongs).
+   */
+  private remove(table: number, s: number, h: number): void {
     const size = this.idxSize;
     const mask = size - 1;
     const idx = this.idx;
     const base = table * size;
-    let i = this.keyHash(table, key);
+    let i = h & mask;
     for (;; i = (i + 1) & mask) {
-      const e = idx[base + i];
+      const e = idx[(base + i) << 1];
       if (e === 0) return;
       if (e - 1 === s) break;
     }
     // Move later entries of the probe run back into the hole when their home allows it.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const e = idx[base + j];
-      if (e === 0) break;
-      const t = e - 1;
-      const home = this.keyHash(table, table < IDX_TOKEN ? this.n[t * I + I_MID] : this.tokenKeyOf(t));
+      const at = (base + j) << 1;
+      if (idx[at] === 0) break;
+      const home = idx[at + 1] & mask;
       // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
       if (i <= j ? home > i && home <= j : home > i || home <= j) continue;
-      idx[base + i] = e;
+      idx[(base + i) << 1] = idx[at];
+      idx[((base + i) << 1) + 1] = idx[at + 1];
       i = j;
     }
-    idx[base + i] = 0;
+    idx[(base + i) << 1] = 0;
   }
 }
 
