@@ -273,7 +273,11 @@ export class TopicMemo {
 
 // ---------------------------------------------------------------- PUBLISH [MQTT-3.3]
 
-export class PublishScratch {
+/**
+ * Where decodePublish puts what it reads. It is also the direction's topic memo (one object
+ * instead of two on the per-packet path).
+ */
+export class PublishScratch extends TopicMemo {
   topic = '';
   topicFlags = 0;
   /** -1 for QoS 0 (no packet identifier). */
@@ -283,7 +287,6 @@ export class PublishScratch {
   propsEnd = 0;
   hasProps = false;
   payloadStart = 0;
-  readonly topics = new TopicMemo();
 }
 
 /**
@@ -301,8 +304,8 @@ export function decodePublish(buf: Buffer, p: number, end: number, qos: number, 
   const t0 = p + 2;
   const t1 = t0 + ((buf[p] << 8) | buf[p + 1]);
   if (t1 > end) return 'PUBLISH topic length runs past the packet [MQTT-3.3.2-1]';
-  s.topic = s.topics.get(buf, t0, t1);
-  s.topicFlags = s.topics.lastFlags;
+  s.topic = s.get(buf, t0, t1);
+  s.topicFlags = s.lastFlags;
   let q = t1;
   if (qos > 0) {
     if (q + 2 > end) return 'PUBLISH QoS > 0 without a packet identifier [MQTT-2.2.1-2]';
