@@ -2,11 +2,11 @@
 // packet is CONNECT, so a stream that opens with a valid CONNECT is MQTT on any port).
 import type { EventSink } from '../events/types';
 import type { AppClassifier, Dir, FlowInfo, TcpAppHandler, UdpAppHandler } from '../flow/types';
-import { createCoapHandler, createCoapTcpHandler, looksLikeCoap } from './coap';
+import { COAP_WS_SUBPROTOCOL, createCoapHandler, createCoapTcpHandler, createCoapWsHandler, looksLikeCoap } from './coap';
 import { createDtlsHandler, looksLikeDtls } from './dtls';
 import { createMqttHandler, looksLikeMqttConnect, looksLikeMqttStream, type MqttOptions } from './mqtt';
 import { createTlsHandler, looksLikeTlsClientHello } from './tls';
-import { createWebSocketHandler, looksLikeWebSocketUpgrade } from './websocket';
+import { createWebSocketHandler, findHeadEnd, looksLikeWebSocketUpgrade, parseHttpHead, tokens } from './websocket';
 
 export interface ClassifierOptions {
   emit: EventSink;
@@ -52,6 +52,10 @@ export function createClassifier(opts: ClassifierOptions): AppClassifier {
           const w = looksLikeWebSocketUpgrade(buf, off, len);
           if (w === true) return createWebSocketHandler(flow, emit, mqttInner);
           if (w === undefined) return undefined;
+          // CoAP over WebSocket (RFC 8323 section 4): the client offers the "coap" subprotocol.
+          if (looksLikeWebSocketUpgrade(buf, off, len, { anySubprotocol: true }) && offersCoap(buf, off, len)) {
+            return createWebSocketHandler(flow, emit, (f) => createCoapWsHandler(f, emit), { subprotocols: [COAP_WS_SUBPROTOCOL], app: 'coap-ws' });
+          }
         }
       }
       if (onPort(mqttPorts, flow)) {
@@ -72,4 +76,12 @@ export function createClassifier(opts: ClassifierOptions): AppClassifier {
       return null;
     },
   };
+}
+
+/** Whether an HTTP Upgrade request offers the CoAP WebSocket subprotocol. */
+function offersCoap(buf: Buffer, off: number, len: number): boolean {
+  const end = findHeadEnd(buf, off, len);
+  if (end < 0) return false;
+  const head = parseHttpHead(buf, off, end);
+  return typeof head !== 'string' && tokens(head.headers.get('sec-websocket-protocol')).includes(COAP_WS_SUBPROTOCOL);
 }

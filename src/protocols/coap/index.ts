@@ -13,3 +13,4 @@ export { type CoapTcpHandler, type CoapTcpHandlerOptions, DEFAULT_MAX_TCP_MESSAG
 
 /** IANA-registered CoAP port for UDP and TCP (RFC 7252 section 12.7, RFC 8323 section 11.2). */
 export const COAP_PORT = 5683;
+export { COAP_WS_SUBPROTOCOL, DEFAULT_MAX_WS_MESSAGE, createCoapWsHandler, tcpLengthHeader } from './ws-state';

@@ -13,6 +13,16 @@ export interface WebSocketOptions {
   maxHeaderBytes?: number;
   /** Subprotocols whose payload goes to the inner decoder. Default mqtt, mqttv3.1, mqttv5. */
   subprotocols?: readonly string[];
+  /** Application name reported for the flow. Default 'mqtt-ws'. */
+  app?: string;
+}
+
+/**
+ * An inner decoder that needs WebSocket message boundaries (CoAP over WebSocket, RFC 8323
+ * section 4: one CoAP message per WebSocket message) implements onMessageEnd.
+ */
+export interface MessageAwareHandler extends TcpAppHandler {
+  onMessageEnd?(dir: Dir, ts: number, frame: number): void;
 }
 
 export interface WebSocketInfo {
@@ -89,7 +99,7 @@ class SideState {
 }
 
 class WebSocketConnection implements WebSocketHandler {
-  readonly app = 'mqtt-ws';
+  readonly app: string;
   readonly info: WebSocketInfo = {
     path: null, host: null, offeredProtocols: [], protocol: null, status: null, frames: [0, 0], dataFrames: 0,
     controlFrames: 0, payloadBytes: [0, 0], closeCodes: [null, null], permessageDeflate: false,
@@ -111,6 +121,7 @@ class WebSocketConnection implements WebSocketHandler {
   ) {
     this.maxHeader = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER;
     this.subprotocols = opts.subprotocols ?? MQTT_SUBPROTOCOLS;
+    this.app = opts.app ?? 'mqtt-ws';
   }
 
   onData(dir: Dir, buf: Buffer, off: number, len: number, ts: number, frame: number): void {
@@ -322,6 +333,9 @@ class WebSocketConnection implements WebSocketHandler {
   private endFrame(dir: Dir, s: SideState): void {
     const h = s.frame!;
     s.frame = null;
+    if (s.sink === 'inner' && h.fin && h.opcode <= OPCODE.BINARY) {
+      (this.innerHandler as MessageAwareHandler).onMessageEnd?.(dir, this.ts, this.frameNo);
+    }
     if (s.sink === 'control' && h.opcode === OPCODE.CLOSE) {
       // RFC 6455 5.5.1: optional 2-byte status code, then a UTF-8 reason.
       if (s.controlLen === 1) this.report(dir, 'websocket.protocol_error', 'close frame with a 1-byte body (RFC 6455 5.5.1)');
