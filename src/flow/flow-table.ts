@@ -174,6 +174,8 @@ class Flow extends FlowKey implements FlowInfo, StreamSink {
   bytes1 = 0;
   // LRU links; lastTick orders flows across the TCP and UDP lists for eviction.
   lastTick = 0;
+  /** FlowTable.epoch when the flow was last put in FlowTable.touched. */
+  touchEpoch = 0;
   list: FlowList | null = null;
   prev: Flow | null = null;
   next: Flow | null = null;
@@ -286,6 +288,9 @@ export class FlowTable {
   private readonly tcpList = new FlowList();
   private readonly udpList = new FlowList();
   private readonly closedList = new FlowList();
+  /** Flows that packets touched since the lists were last put in order (syncLru). */
+  private readonly touched: Flow[] = [];
+  private epoch = 1;
   private nextFlowId = 1;
   private tick = 0;
   private nextExpireTs = -Infinity;
@@ -406,8 +411,10 @@ export class FlowTable {
     if (tsUs > flow.lastTs) flow.lastTs = tsUs;
     flow.lastFrame = frame;
     flow.lastTick = ++this.tick;
-    const list = flow.list!;
-    if (list.tail !== flow) { list.remove(flow); list.push(flow); }
+    if (flow.touchEpoch !== this.epoch) {
+      flow.touchEpoch = this.epoch;
+      this.touched.push(flow);
+    }
 
     if (proto === TCP) this.tcpPacket(flow, dir, p, flags, tsUs, frame);
     else this.udpPacket(flow, dir, buf, po, plen, tsUs, frame);
@@ -415,6 +422,7 @@ export class FlowTable {
 
   /** Ends flows idle for longer than their timeout, as of capture time `tsUs`. */
   expire(tsUs: number): void {
+    this.syncLru();
     this.expireList(this.tcpList, tsUs - this.tcpIdleUs);
     this.expireList(this.udpList, tsUs - this.udpIdleUs);
     for (let f = this.closedList.head; f !== null && tsUs - f.closedAt > this.lingerUs; f = this.closedList.head) {
@@ -503,9 +511,33 @@ export class FlowTable {
     return flow;
   }
 
+  /**
+   * Brings the TCP and UDP lists into least-recently-used order. Flows that packets touched
+   * since the last call are moved to the tails in the order of their last packet (lastTick);
+   * the others were in order already and all precede them. Moving a flow on each packet
+   * instead touched its two list neighbours, two cold objects per packet.
+   */
+  private syncLru(): void {
+    const t = this.touched;
+    if (t.length === 0) return;
+    if (t.length > 1) t.sort(byLastTick);
+    for (let i = 0; i < t.length; i++) {
+      const f = t[i];
+      const list = f.list;
+      // Flows ended since (gone, or lingering closed) are not in these lists any more.
+      if ((list === this.tcpList || list === this.udpList) && list.tail !== f) {
+        list.remove(f);
+        list.push(f);
+      }
+    }
+    t.length = 0;
+    this.epoch++;
+  }
+
   /** maxFlows reached: reclaim a lingering closed flow, else end the least recently used. */
   private makeRoom(ts: number, frame: number): boolean {
     this.maxFlowsHits++;
+    this.syncLru();
     if (this.closedList.head !== null) {
       this.dropClosed(this.closedList.head);
       return true;
@@ -761,6 +793,10 @@ function setV6Key(k: FlowKey, b: Buffer, a: number, ap: number, c: number, cp: n
 
 function word(b: Buffer, i: number): number {
   return (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
+}
+
+function byLastTick(a: Flow, b: Flow): number {
+  return a.lastTick - b.lastTick;
 }
 
 /**
