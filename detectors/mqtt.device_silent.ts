@@ -137,6 +137,7 @@ export const detector = defineDetector({
   severity: 'medium',
   usesBaseline: true,
   subscribes: ['mqtt.publish'],
+  direction: 'to_server', // it returns at once on anything else
   description: 'A device that publishes regularly stops for far longer than its usual gaps (outage, broken sensor, expired certificate).',
   recommendation: 'Check the device, its network path and its credentials (an expired client certificate or a rotated password stops a device cold); alert on certificate expiry ahead of time.',
   mitre: 'T0815', // Denial of View: whatever the cause, operators lose this device's data

@@ -31,6 +31,11 @@ export const schema: Schema<typeof tunables> = {
  * who publishes to it once it nears its threshold, and whether its client's alert covers it.
  */
 class Side {
+  /** The client's last two topics and their slots, checked before the map (a topic string recurs as one object). */
+  t0: string | null = null;
+  s0: WindowSlot<Side> | null = null;
+  t1: string | null = null;
+  s1: WindowSlot<Side> | null = null;
   topics: Map<string, WindowSlot<Side>> | null = null;
   publishers: CappedSet | null = null;
   covered = false;
@@ -66,6 +71,26 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   };
   /** The topic's slot, through the client's own cache of its topics. */
   const topicOf = (c: WindowSlot<Side>, topic: string, ts: number): WindowSlot<Side> => {
+    const x = c.x;
+    if (x.t0 === topic) {
+      const r = topics.renew(x.s0!, ts);
+      if (r !== null) return r;
+    } else if (x.t1 === topic) {
+      const r = topics.renew(x.s1!, ts);
+      if (r !== null) return r;
+    }
+    const got = topicFromMap(c, topic, ts);
+    if (x.t0 === topic) x.s0 = got;
+    else if (x.t1 === topic) x.s1 = got;
+    else {
+      x.t1 = x.t0;
+      x.s1 = x.s0;
+      x.t0 = topic;
+      x.s0 = got;
+    }
+    return got;
+  };
+  const topicFromMap = (c: WindowSlot<Side>, topic: string, ts: number): WindowSlot<Side> => {
     const cache = (c.x.topics ??= new Map());
     const kept = cache.get(topic);
     const s = kept === undefined ? null : topics.renew(kept, ts);
@@ -122,6 +147,7 @@ export const detector = defineDetector({
   severity: 'medium',
   usesBaseline: true,
   subscribes: ['mqtt.publish'],
+  direction: 'to_server', // it returns at once on anything else
   description: "A client's or a topic's PUBLISH rate far above its own baseline (robust z-score and an absolute floor).",
   recommendation: 'Find out what changed on the publishing device (firmware, configuration, compromise); set per-client publish rate limits and message quotas on the broker.',
   mitre: null, // the cause is open (fault, misconfiguration, flooding); no single technique fits

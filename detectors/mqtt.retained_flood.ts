@@ -93,6 +93,7 @@ export const detector = defineDetector({
   severity: 'medium',
   usesBaseline: true,
   subscribes: ['mqtt.publish'],
+  direction: 'to_server', // it returns at once on anything else
   description: 'Retained PUBLISH rate, retained bytes or new retained topics of a client far above its baseline.',
   recommendation: 'Restrict which clients may publish retained messages (broker ACLs, retain_available=false for untrusted clients), cap retained messages and sizes, and clear the flooded topics.',
   mitre: 'T0814', // Denial of Service: the broker's retained store and every new subscriber are flooded

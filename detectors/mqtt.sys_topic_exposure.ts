@@ -56,6 +56,7 @@ export const detector = defineDetector({
   severity: 'low',
   usesBaseline: false,
   subscribes: ['mqtt.publish'],
+  direction: 'to_client', // only the broker's deliveries
   description: 'The broker delivering $SYS topics (version, clients, load) to clients outside an allow-list.',
   recommendation: 'Deny $SYS/# in the broker ACLs to everyone but the monitoring account, or disable $SYS publishing (mosquitto: sys_interval 0).',
   mitre: 'T0888', // Remote System Information Discovery: $SYS names the broker software, version and load

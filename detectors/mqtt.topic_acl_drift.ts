@@ -125,6 +125,7 @@ export const detector = defineDetector({
   severity: 'medium',
   usesBaseline: true,
   subscribes: ['mqtt.publish', 'mqtt.subscribe'],
+  direction: 'to_server', // it returns at once on anything else
   description: 'A client publishing or subscribing under a topic subtree it never used in its baseline (a sensor publishing on a command topic).',
   recommendation: 'Write strict per-username topic ACLs on the broker (publish only to its own data subtree, subscribe only to its own command topic) and check why this client left them.',
   mitre: 'T0855', // Unauthorized Command Message (publishing); subscribe-only drift is reported as T0861

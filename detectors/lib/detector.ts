@@ -70,6 +70,11 @@ export interface DetectorModule<T extends Tunables = Tunables, K extends InputTy
   readonly recommendation: string;
   readonly mitre: string | null;
   readonly subscribes: readonly K[];
+  /**
+   * The only flow direction the detector looks at (it ignores every event of the other one): the
+   * engine then does not call it for events of the other direction. Events without a flow go to it.
+   */
+  readonly direction?: 'to_server' | 'to_client';
   readonly tunables: T;
   readonly schema: Schema<T>;
   create(ctx: DetectorContext, t: T): DetectorInstance<EventOf<K>>;

@@ -82,6 +82,14 @@ interface Slot {
   lastError?: string;
 }
 
+/** The detectors of one event type, in registration order; per direction when one of them is directional. */
+interface Route {
+  readonly all: Slot[];
+  split: boolean;
+  readonly toServer: Slot[];
+  readonly toClient: Slot[];
+}
+
 class Ctx implements DetectorContext {
   constructor(private readonly eng: EngineImpl, private readonly slot: Slot) {}
 
@@ -144,7 +152,9 @@ class EngineImpl implements Engine {
   private unrouted = 0;
   private readonly slots: Slot[] = [];
   private readonly ticking: Slot[] = [];
-  private readonly routes = new Map<string, Slot[]>();
+  private readonly routes = new Map<string, Route>();
+  private lastType = '';
+  private lastRoute: Route | undefined = undefined;
   private readonly book: AlertBook;
   private readonly cfg: ResolvedConfig;
   private readonly warnings: string[] = [];
@@ -172,9 +182,12 @@ class EngineImpl implements Engine {
       this.slots.push(slot);
       if (slot.inst.tick !== undefined) this.ticking.push(slot);
       for (const type of mod.subscribes as readonly string[]) {
-        const list = this.routes.get(type);
-        if (list === undefined) this.routes.set(type, [slot]);
-        else list.push(slot);
+        let r = this.routes.get(type);
+        if (r === undefined) this.routes.set(type, (r = { all: [], split: false, toServer: [], toClient: [] }));
+        r.all.push(slot);
+        if (mod.direction !== undefined) r.split = true;
+        if (mod.direction !== 'to_client') r.toServer.push(slot);
+        if (mod.direction !== 'to_server') r.toClient.push(slot);
       }
     }
     this.detectors = this.slots.map((s) => s.mod.id);
@@ -189,10 +202,23 @@ class EngineImpl implements Engine {
       if (ts >= this.nextTick) this.tick(ts);
     }
     this.events++;
-    const list = this.routes.get(e.type);
-    if (list === undefined) {
+    // Events come in runs of one type: the last type's route is kept, so a run skips the Map.
+    const type = e.type;
+    let r = this.lastRoute;
+    if (type !== this.lastType) {
+      r = this.routes.get(type);
+      this.lastType = type;
+      this.lastRoute = r;
+    }
+    if (r === undefined) {
       this.unrouted++;
       return;
+    }
+    // Detectors of one direction only are not called for the other's events.
+    let list = r.all;
+    if (r.split) {
+      const flow = (e as { flow?: { dir?: string } }).flow;
+      if (flow !== undefined) list = flow.dir === 'to_server' ? r.toServer : flow.dir === 'to_client' ? r.toClient : list;
     }
     for (let i = 0; i < list.length; i++) {
       try {

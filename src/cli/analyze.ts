@@ -106,9 +106,20 @@ async function runEngine(argv: string[], mode: 'detect' | 'learn', help: string,
     throw new CliError((err as Error).message);
   }
   const base = pipelineOptions(values);
-  const counts = new Map<string, number>();
+  // Per-type counts: one box per type, the last type's box kept at hand (runs of one type are the
+  // norm), so an event costs a string comparison and an increment, not a Map get and set.
+  const boxes = new Map<string, { n: number }>();
+  let lastType = '';
+  let lastBox = { n: 0 };
   const emit = (e: IotEvent): void => {
-    counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
+    const type = e.type;
+    if (type !== lastType) {
+      let b = boxes.get(type);
+      if (b === undefined) boxes.set(type, (b = { n: 0 }));
+      lastType = type;
+      lastBox = b;
+    }
+    lastBox.n++;
     engine.onEvent(e);
     onEvent?.(e);
   };
@@ -122,6 +133,8 @@ async function runEngine(argv: string[], mode: 'detect' | 'learn', help: string,
     inputs.push({ file, capture, pipeline: stats, seconds: (performance.now() - t0) / 1000 });
   }
   engine.flush();
+  const counts = new Map<string, number>();
+  for (const [type, b] of boxes) counts.set(type, b.n);
   return { engine, inputs, counts, values } as RunResult & { values: typeof values };
 }
 
