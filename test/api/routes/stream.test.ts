@@ -175,8 +175,9 @@ describe.each(STORE_KINDS)('GET /api/v1/alerts/stream ($name)', (kind) => {
     expect(again.status).toBe(200);
   });
 
-  // Only the double can be made to fail on demand.
-  it.runIf(kind.name === 'memory double')('reports a store outage as an error event and carries on', async () => {
+  // Only the double can be made to fail on demand, so the case exists for it alone (declared,
+  // not skipped, for the embedded store: a skip would read as a missing dependency).
+  if (kind.name === 'memory double') it('reports a store outage as an error event and carries on', async () => {
     if (!(store instanceof MemoryStore)) throw new Error('unreachable');
     const c = connect();
     await c.until(() => c.events.length > 0);
