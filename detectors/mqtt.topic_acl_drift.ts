@@ -92,7 +92,10 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   };
   const remember = (k: KnownSet, topic: string): void => {
     if (k.hot === null) k.hot = new Set();
-    else if (k.hot.size >= HOT_TOPICS) k.hot.clear();
+    else if (k.hot.size >= HOT_TOPICS) {
+      k.hot.clear();
+      k.h0 = k.h1 = null;
+    }
     k.hot.add(topic);
   };
 
@@ -102,7 +105,13 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       const who = principal(e);
       const k = memo.get(e.flow, who) ?? memo.set(e.flow, who, known.entry(who, e.ts));
       if (e.type === 'mqtt.publish') {
-        if (k.hot !== null && k.hot.has(e.topic)) return;
+        const topic = e.topic;
+        if (topic === k.h0 || topic === k.h1) return;
+        if (k.hot !== null && k.hot.has(topic)) {
+          k.h1 = k.h0;
+          k.h0 = topic;
+          return;
+        }
         check(e, who, k, e.topic, 'p:');
       } else {
         for (const sub of e.subscriptions) {

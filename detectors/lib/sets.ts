@@ -10,6 +10,9 @@ export class KnownSet implements LruEntry {
   readonly items = new Set<string>();
   /** A detector's cache of raw values already found inside `items` (hot path), or null. */
   hot: Set<string> | null = null;
+  /** The last two values found in `hot` (always members of it; cleared with it), checked first. */
+  h0: string | null = null;
+  h1: string | null = null;
 
   constructor(public learnUntil: number) {}
 }

@@ -153,6 +153,9 @@ class EngineImpl implements Engine {
   private readonly slots: Slot[] = [];
   private readonly ticking: Slot[] = [];
   private readonly routes = new Map<string, Route>();
+  /** The routes' types and routes, side by side, frequent types first (a scan replaces the Map lookup). */
+  private readonly routeTypes: string[] = [];
+  private readonly routeList: Route[] = [];
   private lastType = '';
   private lastRoute: Route | undefined = undefined;
   private readonly book: AlertBook;
@@ -190,6 +193,10 @@ class EngineImpl implements Engine {
         if (mod.direction !== 'to_server') r.toClient.push(slot);
       }
     }
+    for (const [type, r] of this.routes) {
+      this.routeTypes.push(type);
+      this.routeList.push(r);
+    }
     this.detectors = this.slots.map((s) => s.mod.id);
     if (opts.baseline !== undefined && opts.baseline !== null) this.load(parseBaseline(opts.baseline));
   }
@@ -206,7 +213,23 @@ class EngineImpl implements Engine {
     const type = e.type;
     let r = this.lastRoute;
     if (type !== this.lastType) {
-      r = this.routes.get(type);
+      // Types are a handful of interned constants: a scan of identity comparisons beats hashing.
+      r = undefined;
+      const types = this.routeTypes;
+      for (let i = 0; i < types.length; i++) {
+        if (types[i] === type) {
+          r = this.routeList[i];
+          // Transposition: a frequent type moves toward the front of the scan.
+          if (i > 0) {
+            types[i] = types[i - 1];
+            types[i - 1] = type;
+            this.routeList[i] = this.routeList[i - 1];
+            this.routeList[i - 1] = r;
+          }
+          break;
+        }
+      }
+      if (r === undefined) r = this.routes.get(type);
       this.lastType = type;
       this.lastRoute = r;
     }
