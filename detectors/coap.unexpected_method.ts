@@ -105,6 +105,8 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       if (e.kind === 'response') {
         // Count writes the server accepted (2.xx) on resources already being reported.
         if (e.requestMethod === undefined || !writes.has(e.requestMethod) || e.code.charCodeAt(0) !== 0x32) return;
+        // No resource is live in this window (the usual case): no key to build, nothing to count.
+        if (w.liveCount === 0) return;
         const s = w.table.peek(`${serverEndpoint(e.flow)}${e.requestPath ?? '/'}`);
         if (s !== undefined && s.live && s.x !== null && s.x.methods.has(e.requestMethod)) {
           s.x.accepted++;

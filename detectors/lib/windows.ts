@@ -109,6 +109,11 @@ export class EntityWindows<X> {
     this.floors = metrics.map((m) => ({ value: m.minCount, centre: null, spread: 0, samples: 0 }));
   }
 
+  /** Entities active in the current window (0: no slot is live, a lookup can be skipped). */
+  get liveCount(): number {
+    return this.active.length;
+  }
+
   /** The entity's slot in the current window; rolls the window first when ts is past its end. */
   touch(key: string, ts: number): WindowSlot<X> {
     if (ts >= this.windowEnd) this.roll(ts);
