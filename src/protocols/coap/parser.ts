@@ -161,9 +161,13 @@ function sameAscii(t: string, buf: Buffer, start: number, end: number): boolean 
   return true;
 }
 
+/** Hash of the last text textOf returned from (or put in) the memo; -1 when it was not memoised. */
+let textHash = -1;
+
 /** UTF-8 text (RFC 7252 3.2 "string"); short ASCII values are memoised. */
 function textOf(buf: Buffer, start: number, end: number): string {
   const n = end - start;
+  textHash = -1;
   if (n === 0) return '';
   if (n > TEXT_MEMO_MAX) return buf.toString('utf8', start, end);
   let h = n;
@@ -173,6 +177,7 @@ function textOf(buf: Buffer, start: number, end: number): string {
     h = (Math.imul(h, 31) + c) | 0;
   }
   const slot = (h ^ (h >>> 11)) & (TEXT_SLOTS - 1);
+  textHash = h & 0x7fffffff;
   const t = textMemo[slot];
   if (sameAscii(t, buf, start, end)) return t;
   const text = buf.toString('latin1', start, end);
@@ -182,57 +187,44 @@ function textOf(buf: Buffer, start: number, end: number): string {
 
 const PATH_SLOTS = 4096;
 const pathMemo: string[] = new Array<string>(PATH_SLOTS).fill('');
-/** Uri-Path segments of the message being decoded: byte offsets and lengths, and their text. */
-const segStart: number[] = [];
-const segEnd: number[] = [];
+/** The segment strings each memoised path was built from. */
+const pathParts: (readonly string[])[] = new Array<readonly string[]>(PATH_SLOTS).fill([]);
+/** Uri-Path segments of the message being decoded: their text and textOf hash (-1: not memoised). */
 const segText: string[] = [];
+const segHash: number[] = [];
 
 /**
- * uriPath from the `n` Uri-Path segments collected in segStart/segEnd/segText: "/" before each
- * segment (RFC 7252 6.5 step 8). An all-ASCII path comes from a memo, compared byte by byte.
+ * uriPath from the `n` Uri-Path segments collected in segText: "/" before each segment (RFC
+ * 7252 6.5 step 8). When every segment came from the text memo, the path comes from a memo of
+ * its own, keyed by the segments' hashes and checked by the identity of the segment strings.
  */
-function pathOf(buf: Buffer, n: number): string {
+function pathOf(n: number): string {
   let h = n;
-  let len = 0;
   for (let k = 0; k < n; k++) {
-    const e = segEnd[k];
-    len += 1 + e - segStart[k];
-    for (let i = segStart[k]; i < e; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
-    h = (Math.imul(h, 31) + 0x2f) | 0;
+    const sh = segHash[k];
+    if (sh < 0) {
+      h = -1;
+      break;
+    }
+    h = (Math.imul(h, 0x01000193) ^ sh) | 0;
   }
-  const slot = (h ^ (h >>> 11)) & (PATH_SLOTS - 1);
-  const t = pathMemo[slot];
-  if (t.length === len && samePath(t, buf, n)) return t;
+  const slot = h === -1 ? -1 : (h ^ (h >>> 13)) & (PATH_SLOTS - 1);
+  if (slot >= 0) {
+    const parts = pathParts[slot];
+    if (parts.length === n) {
+      let k = 0;
+      while (k < n && parts[k] === segText[k]) k++;
+      if (k === n) return pathMemo[slot];
+    }
+  }
   let path = '';
-  let ascii = true;
-  for (let k = 0; k < n; k++) {
-    const seg = segText[k];
-    path += '/' + seg;
-    if (ascii && seg.length !== segEnd[k] - segStart[k]) ascii = false;
+  for (let k = 0; k < n; k++) path += '/' + segText[k];
+  if (slot >= 0) {
+    pathMemo[slot] = path;
+    pathParts[slot] = segText.slice(0, n);
   }
-  // A segment whose text is as long as its bytes might still hold a replacement character for
-  // a stray byte >= 0x80: only pure ASCII paths are kept, so that a hit is exact.
-  if (ascii && len <= 256 && allAscii(buf, n)) pathMemo[slot] = path;
-  if (n > 64) segStart.length = segEnd.length = segText.length = 0; // keep the scratch small
+  if (n > 64) segText.length = segHash.length = 0; // keep the scratch small
   return path;
-}
-
-function samePath(t: string, buf: Buffer, n: number): boolean {
-  let j = 0;
-  for (let k = 0; k < n; k++) {
-    if (t.charCodeAt(j++) !== 0x2f) return false;
-    const e = segEnd[k];
-    for (let i = segStart[k]; i < e; i++) if (t.charCodeAt(j++) !== buf[i]) return false;
-  }
-  return true;
-}
-
-function allAscii(buf: Buffer, n: number): boolean {
-  for (let k = 0; k < n; k++) {
-    const e = segEnd[k];
-    for (let i = segStart[k]; i < e; i++) if (buf[i] >= 0x80) return false;
-  }
-  return true;
 }
 
 /** Block size of an SZX exponent (RFC 7959 section 2.2); SZX 7 is reserved over UDP, BERT (1024) over TCP (RFC 8323 section 6). */
@@ -404,8 +396,8 @@ function decodeBody(
       switch (num) {
         case 3: if (uriHost === undefined) uriHost = value as string; break;
         case 11:
-          segStart[segments] = p;
-          segEnd[segments] = p + olen;
+          // The value came from textOf just above (Uri-Path is a string option).
+          segHash[segments] = textHash;
           segText[segments++] = value as string;
           break;
         case 15: uriQuery = uriQuery === undefined ? (value as string) : uriQuery + '&' + (value as string); break;
@@ -425,7 +417,7 @@ function decodeBody(
     p += olen;
   }
 
-  if (segments > 0) uriPath = pathOf(buf, segments);
+  if (segments > 0) uriPath = pathOf(segments);
   // RFC 7252 6.4 step 7: a request without Uri-Path addresses the root, '/'.
   else if (kind === 'request') uriPath = '/';
 
