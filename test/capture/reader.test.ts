@@ -46,6 +46,39 @@ describe('readCapture', () => {
     }
   });
 
+  it('reads a file into reused buffers: every packet as in the file, progress and back-pressure per chunk', async () => {
+    const data = manyPackets(300);
+    const file = tmpFile('reuse.pcap', data);
+    const whole = await readCaptureStream(Readable.from([data]), 'mem', () => {});
+    const seen: Seen[] = [];
+    const progress: number[] = [];
+    let waits = 0;
+    const stats = await readCapture(file, (r) => seen.push(snapshot(r)), {
+      chunkSize: 1000,
+      onRead: (n) => progress.push(n),
+      between: async () => { waits++; },
+    });
+    expect(stats).toEqual(whole);
+    const expected: Seen[] = [];
+    await readCaptureStream(Readable.from([data]), 'mem', (r) => expected.push(snapshot(r)));
+    expect(seen).toEqual(expected);
+    expect(progress).toHaveLength(Math.ceil(data.length / 1000));
+    expect(progress[progress.length - 1]).toBe(data.length);
+    expect(waits).toBe(progress.length);
+    // The same options on a stream and on gzip (read by the stream path).
+    for (const [input, size] of [[Readable.from([data.subarray(0, 5000), data.subarray(5000)]), data.length], [tmpFile('reuse.pcap.gz', gzipSync(data)), -1]] as const) {
+      const marks: number[] = [];
+      let n = 0;
+      const st = typeof input === 'string'
+        ? await readCapture(input, () => {}, { onRead: (b) => marks.push(b), between: async () => { n++; } })
+        : await readCaptureStream(input, 'mem', () => {}, { onRead: (b) => marks.push(b), between: async () => { n++; } });
+      expect(st.packets).toBe(300);
+      expect(n).toBe(marks.length);
+      expect(marks.length).toBeGreaterThan(0);
+      if (size > 0) expect(marks[marks.length - 1]).toBe(size);
+    }
+  });
+
   it('reads gzip-compressed pcap and pcapng', async () => {
     const pcap = manyPackets(50);
     const ng = writePcapng([{ blocks: [{ type: 'idb', linkType: 1 }, { type: 'epb', iface: 0, ts: 9n, data: etherTcp4(Buffer.from('z')) }] }]);
