@@ -143,12 +143,14 @@ export class ExchangeTable {
   private cap = 0;
   private v = new Float64Array(0);
   private r: (string | undefined)[] = [];
-  /** Six tables of `idxSize` two-int entries: IDX_* + direction. */
-  private idx = new Int32Array(0);
+  /** Six tables of `idxSize` two-int entries, IDX_* + direction, each made when first used. */
+  private idx: (Int32Array | null)[] = [null, null, null, null, null, null];
   private idxSize = 0;
   private free = -1;
   private head = -1;
   private tail = -1;
+  /** The head's queued expiry (Infinity when empty): expire() runs per message and need not read the row. */
+  private headDue = Infinity;
   private liveCount = 0;
   // Ring of recent responses: sender direction * 65536 + message ID, the request answered (slot and
   // generation, to know whether it is still that request), and what a pairing reports of it.
@@ -344,6 +346,7 @@ export class ExchangeTable {
 
   /** Forgets requests whose lifetime ended at or before capture time `ts`. */
   expire(ts: number): void {
+    if (this.headDue > ts) return;
     const v = this.v;
     for (let s = this.head; s >= 0 && v[s * S + S_QUEUED] <= ts; s = this.head) {
       if (v[s * S + S_EXPIRES] > ts) {
@@ -364,9 +367,10 @@ export class ExchangeTable {
     this.cap = 0;
     this.v = new Float64Array(0);
     this.r = [];
-    this.idx = new Int32Array(0);
+    this.idx = [null, null, null, null, null, null];
     this.idxSize = 0;
     this.free = this.head = this.tail = -1;
+    this.headDue = Infinity;
     this.liveCount = 0;
     this.recentKey = null;
     this.recentR.fill(undefined);
@@ -415,7 +419,11 @@ export class ExchangeTable {
     const v = this.v;
     v[s * S + S_PREV] = this.tail;
     v[s * S + S_NEXT] = -1;
-    if (this.tail >= 0) v[this.tail * S + S_NEXT] = s; else this.head = s;
+    if (this.tail >= 0) v[this.tail * S + S_NEXT] = s;
+    else {
+      this.head = s;
+      this.headDue = v[s * S + S_QUEUED];
+    }
     this.tail = s;
   }
 
@@ -423,7 +431,11 @@ export class ExchangeTable {
     const v = this.v;
     const prev = v[s * S + S_PREV];
     const next = v[s * S + S_NEXT];
-    if (prev >= 0) v[prev * S + S_NEXT] = next; else this.head = next;
+    if (prev >= 0) v[prev * S + S_NEXT] = next;
+    else {
+      this.head = next;
+      this.headDue = next >= 0 ? v[next * S + S_QUEUED] : Infinity;
+    }
     if (next >= 0) v[next * S + S_PREV] = prev; else this.tail = prev;
   }
 
@@ -452,7 +464,7 @@ export class ExchangeTable {
     this.cap = cap;
     // Indexes at most half full: rebuild them at twice the slot count.
     this.idxSize = cap * 2;
-    this.idx = new Int32Array(this.idxSize * 6 * 2);
+    this.idx = [null, null, null, null, null, null];
     for (let s = 0; s < old; s++) {
       const flags = v[s * S + S_FLAGS];
       const dir = flags & DIR1;
@@ -469,30 +481,27 @@ export class ExchangeTable {
 
   /** The slot under `key` (hash `h`) in index `table`, or NO_REQUEST. */
   private find(table: number, key: number | string, h: number): number {
-    const size = this.idxSize;
-    if (size === 0) return NO_REQUEST;
-    const mask = size - 1;
-    const idx = this.idx;
-    const base = table * size;
+    const idx = this.idx[table];
+    if (idx === null) return NO_REQUEST;
+    const mask = this.idxSize - 1;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const at = (base + i) << 1;
-      const e = idx[at];
+      const e = idx[i << 1];
       if (e === 0) return NO_REQUEST;
-      if (idx[at + 1] === h && this.keyIs(table, e - 1, key)) return e - 1;
+      if (idx[(i << 1) + 1] === h && this.keyIs(table, e - 1, key)) return e - 1;
     }
   }
 
   /** Sets `key` (hash `h`) to slot `s` in index `table`, replacing whatever it held (like Map#set). */
   private insert(table: number, s: number, key: number | string, h: number): void {
+    let idx = this.idx[table];
+    if (idx === null) idx = this.idx[table] = new Int32Array(this.idxSize * 2);
     const mask = this.idxSize - 1;
-    const idx = this.idx;
-    const base = table * this.idxSize;
-    let at = (base + (h & mask)) << 1;
-    for (let i = h & mask; idx[at] !== 0; i = (i + 1) & mask, at = (base + i) << 1) {
-      if (idx[at + 1] === h && this.keyIs(table, idx[at] - 1, key)) break;
+    let i = h & mask;
+    for (; idx[i << 1] !== 0; i = (i + 1) & mask) {
+      if (idx[(i << 1) + 1] === h && this.keyIs(table, idx[i << 1] - 1, key)) break;
     }
-    idx[at] = s + 1;
-    idx[at + 1] = h;
+    idx[i << 1] = s + 1;
+    idx[(i << 1) + 1] = h;
   }
 
   /**
@@ -500,29 +509,29 @@ export class ExchangeTable {
    * deletion: no tombstones, and the stored hashes say where each entry belongs).
    */
   private remove(table: number, s: number, h: number): void {
-    const size = this.idxSize;
-    const mask = size - 1;
-    const idx = this.idx;
-    const base = table * size;
+    const idx = this.idx[table];
+    if (idx === null) return;
+    const mask = this.idxSize - 1;
     let i = h & mask;
     for (;; i = (i + 1) & mask) {
-      const e = idx[(base + i) << 1];
+      const e = idx[i << 1];
       if (e === 0) return;
       if (e - 1 === s) break;
     }
     // Move later entries of the probe run back into the hole when their home allows it.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const at = (base + j) << 1;
+      const at = j << 1;
       if (idx[at] === 0) break;
       const home = idx[at + 1] & mask;
       // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
       if (i <= j ? home > i && home <= j : home > i || home <= j) continue;
-      idx[(base + i) << 1] = idx[at];
-      idx[((base + i) << 1) + 1] = idx[at + 1];
+      idx[i << 1] = idx[at];
+      idx[(i << 1) + 1] = idx[at + 1];
       i = j;
     }
-    idx[(base + i) << 1] = 0;
+    idx[i << 1] = 0;
   }
+
 }
 
 /**
