@@ -285,6 +285,8 @@ export class FlowTable {
   private readonly flows = new FlowHash<Flow>();
   /** Key of the packet being looked up (reused). */
   private readonly probe = new FlowKey();
+  /** The flow of the last packet, while it is in the index. */
+  private lastFlow: Flow | null = null;
   private readonly tcpList = new FlowList();
   private readonly udpList = new FlowList();
   private readonly closedList = new FlowList();
@@ -375,7 +377,10 @@ export class FlowTable {
       if (srcLow) setV6Key(key, buf, so, sport, dOff, dport); else setV6Key(key, buf, dOff, dport, so, sport);
     }
 
-    let flow = this.flows.get(key);
+    // Consecutive packets often belong to one flow (a request and its answer): check the last
+    // flow's key before hashing. lastFlow is always in the index (cleared when it leaves).
+    const lf = this.lastFlow;
+    let flow = lf !== null && lf.equals(key) ? lf : this.flows.get(key);
     const flags = proto === TCP ? p.tcpFlags : 0;
     if (flow !== undefined) {
       if (flow.closed) {
@@ -406,6 +411,7 @@ export class FlowTable {
       flow = this.create(p, proto, flags, key, srcLow, alen, tsUs, frame);
     }
 
+    this.lastFlow = flow;
     const dir: Dir = srcLow === flow.clientIsLow ? 0 : 1;
     if (dir === 0) { flow.pkts0++; flow.bytes0 += plen; } else { flow.pkts1++; flow.bytes1 += plen; }
     if (tsUs > flow.lastTs) flow.lastTs = tsUs;
@@ -564,6 +570,7 @@ export class FlowTable {
   private dropClosed(f: Flow): void {
     if (f.list !== null) f.list.remove(f);
     this.flows.delete(f);
+    if (this.lastFlow === f) this.lastFlow = null;
   }
 
   /**
@@ -598,6 +605,7 @@ export class FlowTable {
       this.closedList.push(f);
     } else {
       this.flows.delete(f);
+      if (this.lastFlow === f) this.lastFlow = null;
     }
   }
 
