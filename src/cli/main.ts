@@ -2,10 +2,7 @@
 // unreachable store), 2 usage error.
 import { CaptureFormatError } from '../capture/format';
 import { CliError } from './common';
-import { analyzeCommand, learnCommand } from './analyze';
-import { decodeCommand } from './decode';
-import { detectorsCommand } from './detectors';
-import { sensorCommand, serveCommand } from './service';
+
 
 export const MAIN_HELP = `usage: iotwatch COMMAND [options]
 
@@ -25,13 +22,16 @@ exit codes: 0 success, 1 error (unreadable or invalid input, store failure), 2 u
 
 type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  decode: decodeCommand,
-  analyze: analyzeCommand,
-  learn: learnCommand,
-  detectors: detectorsCommand,
-  serve: serveCommand,
-  sensor: sensorCommand,
+// Each command's modules load when it runs: decode need not load the detectors, the store,
+// fastify or ClickHouse (start-up is a real share of a short capture's run time).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const COMMANDS: Record<string, () => Command> = {
+  decode: () => (require('./decode') as typeof import('./decode')).decodeCommand,
+  analyze: () => (require('./analyze') as typeof import('./analyze')).analyzeCommand,
+  learn: () => (require('./analyze') as typeof import('./analyze')).learnCommand,
+  detectors: () => (require('./detectors') as typeof import('./detectors')).detectorsCommand,
+  serve: () => (require('./service') as typeof import('./service')).serveCommand,
+  sensor: () => (require('./service') as typeof import('./service')).sensorCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -45,13 +45,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(MAIN_HELP);
     return cmd === undefined ? 2 : 0;
   }
-  const run = COMMANDS[cmd];
-  if (!run) {
+  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (!load) {
     process.stderr.write(`iotwatch: unknown command ${JSON.stringify(cmd)}\n${MAIN_HELP}`);
     return 2;
   }
   try {
-    return await run(rest);
+    return await load()(rest);
   } catch (err) {
     return reportError(err);
   }
