@@ -275,18 +275,7 @@ export class PcapngParser extends ChunkParser {
         this.badPacketBlock(pos, len, caplen, id);
         return end;
       }
-      const rec = this.rec;
-      rec.frame++;
-      rec.tsUs = ifc.toUs(rd32(buf, pos + 12, le), rd32(buf, pos + 16, le));
-      rec.linkType = ifc.linkType;
-      rec.iface = ifc.index;
-      rec.buf = buf;
-      rec.off = pos + 28;
-      rec.caplen = caplen;
-      rec.wirelen = rd32(buf, pos + 24, le);
-      this.stats.packets++;
-      this.stats.bytes += caplen;
-      this.onPacket(rec);
+      this.deliver(ifc, buf, pos, caplen, le);
     } else if (!this.otherBlock(type, buf, pos, len)) {
       return end;
     }
@@ -422,6 +411,15 @@ export class PcapngParser extends ChunkParser {
     }
     const drops = rd16(buf, pos + 10, le);
     if (drops !== 0xffff) this.stats.drops += drops; // 0xffff: "not available"
+    this.deliver(ifc, buf, pos, caplen, le);
+    return true;
+  }
+
+  /**
+   * Delivers the packet of an EPB or OPB at `pos` (checked by the caller): both blocks keep the
+   * timestamp at +12/+16, the original length at +24 and the data at +28.
+   */
+  private deliver(ifc: Iface, buf: Buffer, pos: number, caplen: number, le: boolean): void {
     const rec = this.rec;
     rec.frame++;
     rec.tsUs = ifc.toUs(rd32(buf, pos + 12, le), rd32(buf, pos + 16, le));
@@ -434,6 +432,5 @@ export class PcapngParser extends ChunkParser {
     this.stats.packets++;
     this.stats.bytes += caplen;
     this.onPacket(rec);
-    return true;
   }
 }
