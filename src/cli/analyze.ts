@@ -84,12 +84,13 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-async function runEngine(argv: string[], mode: 'detect' | 'learn', help: string, onEvent?: (e: IotEvent) => void) {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: ANALYZE_OPTIONS });
-  if (values.help) {
-    process.stdout.write(help);
-    return null;
-  }
+function parseAnalyzeArgs(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options: ANALYZE_OPTIONS });
+}
+
+type AnalyzeArgs = ReturnType<typeof parseAnalyzeArgs>;
+
+async function runEngine({ values, positionals }: AnalyzeArgs, mode: 'detect' | 'learn', onEvent?: (e: IotEvent) => void): Promise<RunResult> {
   const cmd = mode === 'learn' ? 'learn' : 'analyze';
   if (positionals.length === 0) throw new CliError(`${cmd}: no capture file given (see iotwatch ${cmd} --help)`, 2);
   let config: unknown;
@@ -135,23 +136,27 @@ async function runEngine(argv: string[], mode: 'detect' | 'learn', help: string,
   engine.flush();
   const counts = new Map<string, number>();
   for (const [type, b] of boxes) counts.set(type, b.n);
-  return { engine, inputs, counts, values } as RunResult & { values: typeof values };
+  return { engine, inputs, counts };
 }
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const { values: pre } = parseArgs({ args: argv, allowPositionals: true, options: ANALYZE_OPTIONS, strict: false });
-  const sensor = sensorId(pre as { 'sensor-id'?: string });
-  const recorder = pre['no-store'] ? null : createRecorder(sensor);
-  const format = pre.format ?? 'json';
+  const args = parseAnalyzeArgs(argv);
+  const values = args.values;
+  if (values.help) {
+    process.stdout.write(ANALYZE_HELP);
+    return 0;
+  }
+  const sensor = sensorId(values);
+  const recorder = values['no-store'] ? null : createRecorder(sensor);
+  const format = values.format ?? 'json';
   if (format !== 'json' && format !== 'ecs') throw new CliError(`--format: expected json or ecs, got ${JSON.stringify(format)}`, 2);
-  const r = await runEngine(argv, 'detect', ANALYZE_HELP, recorder ? (e) => recorder.onEvent(e) : undefined);
-  if (r === null) return 0;
+  const r = await runEngine(args, 'detect', recorder ? (e) => recorder.onEvent(e) : undefined);
   const out = new LineWriter();
   const alerts = r.engine.alerts();
   let stored = '';
   if (recorder) {
     // Same ids for the same capture: analysing it again replaces its alerts, never duplicates them.
-    const store = await openStoreFromOptions(r.values, sensor);
+    const store = await openStoreFromOptions(values, sensor);
     try {
       await store.putAlerts(alerts, sensor);
       await store.putRecords(recorder.flush());
@@ -160,8 +165,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     }
     stored = `${alerts.length} alerts written to the ${store.kind} store`;
   }
-  if (typeof r.values.syslog === 'string') await forwardToSyslog(alerts, r.values.syslog, r.values['syslog-ca'] as string | undefined, sensor);
-  if (r.values.json || pre.format !== undefined) {
+  if (typeof values.syslog === 'string') await forwardToSyslog(alerts, values.syslog, values['syslog-ca'], sensor);
+  if (values.json || values.format !== undefined) {
     for (const a of alerts) out.line(format === 'ecs' ? alertToEcsLine(a, { sensor }) : JSON.stringify(a, jsonReplacer));
   } else {
     out.line(formatAlertSummary(alerts));
@@ -190,11 +195,15 @@ async function forwardToSyslog(alerts: readonly Alert[], url: string, caFile: st
 
 export async function learnCommand(argv: string[]): Promise<number> {
   // -o is checked before any input is read: a long learn run must not end in a usage error.
-  const { values } = parseArgs({ args: argv, allowPositionals: true, options: ANALYZE_OPTIONS, strict: false });
-  if (!values.help && typeof values.output !== 'string') throw new CliError('learn: -o FILE is required (where to write the baseline)', 2);
-  const r = await runEngine(argv, 'learn', LEARN_HELP);
-  if (r === null) return 0;
-  const out = r.values.output as string;
+  const args = parseAnalyzeArgs(argv);
+  const values = args.values;
+  if (values.help) {
+    process.stdout.write(LEARN_HELP);
+    return 0;
+  }
+  if (typeof values.output !== 'string') throw new CliError('learn: -o FILE is required (where to write the baseline)', 2);
+  const r = await runEngine(args, 'learn');
+  const out = values.output;
   const baseline = r.engine.exportBaseline();
   // Write then rename: a crash never leaves half a baseline behind.
   const tmp = `${out}.tmp-${process.pid}`;
