@@ -17,7 +17,12 @@ import { LineWriter } from './output';
 import { createRecorder } from '../store/records';
 import { openStoreFromOptions, STORE_OPTIONS } from './store-options';
 import { sensorId } from './common';
-import { alertToEcsLine, createSyslogSink } from '../siem';
+
+/** The SIEM formats and transports (node:net, node:tls, node:dgram), loaded only when asked for. */
+function siem(): typeof import('../siem') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../siem') as typeof import('../siem');
+}
 
 export const ANALYZE_HELP = `usage: iotwatch analyze [options] FILE...
 
@@ -49,6 +54,12 @@ options:
   --config FILE             detector tunables
   (and the capture options of iotwatch decode)
 `;
+
+/**
+ * Events per detector batch (see EngineOptions.batch): files are offline input, so detectors
+ * may run over events in batches, each over a batch in turn, with the same alerts.
+ */
+const ENGINE_BATCH = 1024;
 
 const ANALYZE_OPTIONS = {
   ...CAPTURE_OPTIONS,
@@ -102,27 +113,14 @@ async function runEngine({ values, positionals }: AnalyzeArgs, mode: 'detect' | 
   const baseline = values.baseline ? readJson(values.baseline, 'baseline') : undefined;
   let engine: Engine;
   try {
-    engine = createEngine({ mode, config, baseline });
+    engine = createEngine({ mode, config, baseline, batch: ENGINE_BATCH });
   } catch (err) {
     throw new CliError((err as Error).message);
   }
   const base = pipelineOptions(values);
-  // Per-type counts: one box per type, the last type's box kept at hand (runs of one type are the
-  // norm), so an event costs a string comparison and an increment, not a Map get and set.
-  const boxes = new Map<string, { n: number }>();
-  let lastType = '';
-  let lastBox = { n: 0 };
-  const emit = (e: IotEvent): void => {
-    const type = e.type;
-    if (type !== lastType) {
-      let b = boxes.get(type);
-      if (b === undefined) boxes.set(type, (b = { n: 0 }));
-      lastType = type;
-      lastBox = b;
-    }
-    lastBox.n++;
+  const emit = onEvent === undefined ? (e: IotEvent): void => engine.onEvent(e) : (e: IotEvent): void => {
     engine.onEvent(e);
-    onEvent?.(e);
+    onEvent(e);
   };
   const inputs: InputSummary[] = [];
   for (const file of positionals) {
@@ -134,9 +132,7 @@ async function runEngine({ values, positionals }: AnalyzeArgs, mode: 'detect' | 
     inputs.push({ file, capture, pipeline: stats, seconds: (performance.now() - t0) / 1000 });
   }
   engine.flush();
-  const counts = new Map<string, number>();
-  for (const [type, b] of boxes) counts.set(type, b.n);
-  return { engine, inputs, counts };
+  return { engine, inputs, counts: engine.eventCounts() };
 }
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
@@ -167,7 +163,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   if (typeof values.syslog === 'string') await forwardToSyslog(alerts, values.syslog, values['syslog-ca'], sensor);
   if (values.json || values.format !== undefined) {
-    for (const a of alerts) out.line(format === 'ecs' ? alertToEcsLine(a, { sensor }) : JSON.stringify(a, jsonReplacer));
+    const ecs = format === 'ecs' ? siem().alertToEcsLine : undefined;
+    for (const a of alerts) out.line(ecs !== undefined ? ecs(a, { sensor }) : JSON.stringify(a, jsonReplacer));
   } else {
     out.line(formatAlertSummary(alerts));
     out.line('');
@@ -181,7 +178,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
 async function forwardToSyslog(alerts: readonly Alert[], url: string, caFile: string | undefined, sensor: string): Promise<void> {
   let sink;
   try {
-    sink = createSyslogSink({ url, ca: caFile ? readFileSync(caFile) : undefined, sensor });
+    sink = siem().createSyslogSink({ url, ca: caFile ? readFileSync(caFile) : undefined, sensor });
   } catch (err) {
     throw new CliError(`--syslog: ${(err as Error).message}`, 2);
   }

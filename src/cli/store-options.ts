@@ -3,7 +3,6 @@
 import { join } from 'node:path';
 import type { Alert } from '../alerts/types';
 import type { IotEvent } from '../events/types';
-import { openStore } from '../store';
 import { createRecorder } from '../store/records';
 import type { AlertStore } from '../store/types';
 import { iotwatchHome } from '../util/secret';
@@ -24,6 +23,10 @@ export function clickhouseUrl(v: StoreOptionValues, env: NodeJS.ProcessEnv = pro
 
 export async function openStoreFromOptions(v: StoreOptionValues, sensor: string): Promise<AlertStore> {
   const url = clickhouseUrl(v);
+  // Loaded here, not at start-up: `analyze --no-store` and decode need neither store (nor the
+  // ClickHouse client and its HTTP stack, a few hundred modules).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openStore } = require('../store') as typeof import('../store');
   const store = await openStore({ clickhouseUrl: url, dir: v.store ?? join(iotwatchHome(), 'store'), sensor });
   await store.init();
   return store;

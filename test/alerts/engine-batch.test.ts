@@ -1,0 +1,73 @@
+// Batched dispatch (EngineOptions.batch) must be invisible: the same alerts, in the same order,
+// with the same counts, frames and ids, the same stats and the same learned baseline as handing
+// each event over at once, whatever the batch size, including raises in the middle of a batch.
+import { describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../../src/alerts/engine';
+import type { AlertKind } from '../../src/alerts/types';
+import type { IotEvent } from '../../src/events/types';
+import { decodeCapture } from '../helpers/pipeline';
+
+const ATTACK = 'pcaps/plant-attack.pcap';
+const BENIGN = 'pcaps/plant-benign.pcap';
+
+function run(events: readonly IotEvent[], batch: number, mode: 'detect' | 'learn' = 'detect', baseline?: unknown) {
+  const sink: [string, AlertKind, number, number][] = [];
+  const engine: Engine = createEngine({
+    mode, batch, baseline,
+    onAlert: (a, kind) => sink.push([a.id, kind, a.count, a.frames.length]),
+  });
+  for (const e of events) engine.onEvent(e);
+  engine.flush();
+  return { engine, sink, alerts: engine.alerts(), stats: engine.stats(), counts: engine.eventCounts() };
+}
+
+describe('engine batch', () => {
+  it('gives the alerts, sink calls, stats and counts of unbatched dispatch', async () => {
+    const benign = (await decodeCapture(BENIGN)).events;
+    const learned = run(benign, 0, 'learn').engine.exportBaseline();
+    const attack = (await decodeCapture(ATTACK)).events;
+    const base = run(attack, 0, 'detect', learned);
+    expect(base.alerts.length).toBeGreaterThan(4); // the scenario raises alerts mid-stream
+    expect(base.sink.length).toBeGreaterThan(base.alerts.length); // and updates them
+    for (const batch of [2, 7, 64, 1024, 100_000]) {
+      const b = run(attack, batch, 'detect', learned);
+      expect(b.alerts, `batch ${batch}`).toEqual(base.alerts);
+      expect(b.sink, `batch ${batch}`).toEqual(base.sink);
+      expect(b.stats, `batch ${batch}`).toEqual(base.stats);
+      expect([...b.counts]).toEqual([...base.counts]);
+    }
+  });
+
+  it('learns the same baseline', async () => {
+    const benign = (await decodeCapture(BENIGN)).events;
+    const base = run(benign, 0, 'learn').engine.exportBaseline();
+    expect(run(benign, 13, 'learn').engine.exportBaseline()).toEqual(base);
+    expect(run(benign, 4096, 'learn').engine.exportBaseline()).toEqual(base);
+  });
+
+  it('answers alerts() and stats() with every event so far, mid-batch', async () => {
+    const attack = (await decodeCapture(ATTACK)).events;
+    const a = createEngine({ batch: 0 });
+    const b = createEngine({ batch: 1000 });
+    const cut = Math.floor(attack.length * 0.7);
+    for (const e of attack.slice(0, cut)) {
+      a.onEvent(e);
+      b.onEvent(e);
+    }
+    expect(b.alerts()).toEqual(a.alerts());
+    expect(b.stats()).toEqual(a.stats());
+  });
+
+  it('counts events per type, routed or not', () => {
+    const e = createEngine({ batch: 16 });
+    const flow = { proto: 'tcp', src: '10.0.0.1', sport: 1, dst: '10.0.0.2', dport: 1883, communityId: '', dir: 'to_server', flowId: 1, sensor: 's' };
+    for (let i = 0; i < 5; i++) e.onEvent({ type: 'mqtt.pingreq', ts: 1_000_000 + i, frame: i + 1, flow } as unknown as IotEvent);
+    e.onEvent({ type: 'no.such.type', ts: 2_000_000, frame: 6, flow } as unknown as IotEvent);
+    expect(e.eventCounts()).toEqual(new Map([['mqtt.pingreq', 5], ['no.such.type', 1]]));
+  });
+
+  it('rejects a bad batch size', () => {
+    expect(() => createEngine({ batch: -1 })).toThrow(/batch/);
+    expect(() => createEngine({ batch: 1.5 })).toThrow(/batch/);
+  });
+});
