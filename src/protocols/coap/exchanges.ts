@@ -2,7 +2,10 @@
 // capture time, looked up by message ID (piggybacked ACK, RST) and by token (separate responses).
 import type { AnomalyEvent, CoapMessage, FlowSide } from '../../events/types';
 import type { Dir } from '../../flow/types';
-import type { CoapAnomalyCode, CoapDecoded } from './parser';
+import type { CoapAnomalyCode, CoapDecoded, CoapMessageDraft } from './parser';
+
+/** What pairing reads of a message (a CoapDecoded or a decoded event); its token key is passed beside it. */
+export type PairingFields = Pick<CoapMessage, 'messageId' | 'code' | 'method' | 'uriPath' | 'observe'>;
 
 /** EXCHANGE_LIFETIME with the default transmission parameters (RFC 7252 section 4.8.2), in microseconds. */
 export const EXCHANGE_LIFETIME_US = 247_000_000;
@@ -177,8 +180,7 @@ export class ExchangeTable {
    * Records a request sent in direction `dir`. A retransmission (same message ID and token as a
    * pending request, RFC 7252 4.2/4.3) is counted and keeps the original's time and frame.
    */
-  add(dir: Dir, d: CoapDecoded, ts: number, frame: number, byMid: boolean): void {
-    const key = d.tokenKey;
+  add(dir: Dir, d: PairingFields, key: number | string, ts: number, frame: number, byMid: boolean): void {
     const midHash = hashNumber(d.messageId);
     const tokenHash = hashToken(key);
     if (byMid) {
@@ -227,11 +229,11 @@ export class ExchangeTable {
    * with Observe) belongs to the observation first: after a deregistration request with the same
    * token, late notifications still arrive (RFC 7641 3.6).
    */
-  byTokenFor(dir: Dir, d: CoapDecoded): RequestRef {
+  byTokenFor(dir: Dir, d: PairingFields, key: number | string): RequestRef {
     if (this.liveCount === 0) return NO_REQUEST;
-    const h = hashToken(d.tokenKey);
-    const req = this.find(IDX_TOKEN + dir, d.tokenKey, h);
-    const obs = this.find(IDX_OBS + dir, d.tokenKey, h);
+    const h = hashToken(key);
+    const req = this.find(IDX_TOKEN + dir, key, h);
+    const obs = this.find(IDX_OBS + dir, key, h);
     return d.observe !== undefined ? (obs >= 0 ? obs : req) : (req >= 0 ? req : obs);
   }
 
@@ -251,7 +253,7 @@ export class ExchangeTable {
    * that registered continues the observation, which stays pending for another lifetime after each
    * notification; anything else ends the exchange.
    */
-  complete(s: number, d: CoapDecoded, ts: number): void {
+  complete(s: number, d: PairingFields, ts: number): void {
     const b = s * S;
     const v = this.v;
     if ((v[b + S_FLAGS] & OBSERVE) !== 0 && d.observe !== undefined && d.code.startsWith('2.')) {
@@ -574,6 +576,21 @@ export function coapEvent(
     requestMethod: p?.method,
     requestPath: p?.path,
   };
+}
+
+/**
+ * Completes the event decoded in place (decodeCoapMessage) as coapEvent would build it:
+ * `matched` undefined for messages not subject to pairing, `p` the request a response was paired with.
+ */
+export function setPairing(m: CoapMessageDraft, matched: boolean | undefined, p: PairedRequest | undefined): CoapMessage {
+  m.matched = matched;
+  if (p !== undefined) {
+    m.requestFrame = p.frame;
+    m.rttUs = m.ts - p.ts;
+    m.requestMethod = p.method;
+    m.requestPath = p.path;
+  }
+  return m;
 }
 
 export function coapAnomaly(code: CoapAnomalyCode, detail: string, ts: number, frame: number, flow: FlowSide): AnomalyEvent {

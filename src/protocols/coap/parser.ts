@@ -1,7 +1,7 @@
 // CoAP message decoder: RFC 7252 section 3 (UDP datagrams) and RFC 8323 section 3.2 (TCP framing).
 // Pure: bytes in, a decoded message or a parse error out. One pass over the bytes, no regex,
 // never throws on any input; error results are preallocated constants.
-import type { CoapBlock, CoapOption } from '../../events/types';
+import type { CoapBlock, CoapMessage, CoapOption, FlowSide } from '../../events/types';
 import type { AnomalyCode } from '../../events/anomaly-codes';
 
 export type CoapMsgType = 'CON' | 'NON' | 'ACK' | 'RST';
@@ -51,6 +51,23 @@ export interface CoapDecodeError {
 }
 
 export type CoapDecodeResult = CoapDecoded | CoapDecodeError;
+
+/**
+ * A message decoded straight into the coap.message event it becomes (one object per message):
+ * the handler sets the pairing fields, matched to requestPath, before emitting it.
+ */
+export type CoapMessageDraft = { -readonly [K in keyof CoapMessage]: CoapMessage[K] };
+
+export function isCoapError(r: CoapMessageDraft | CoapDecodeError): r is CoapDecodeError {
+  return (r as { ok?: boolean }).ok === false;
+}
+
+/** CoapDecoded.tokenKey of the message decodeCoapMessage or decodeCoapTcpMessage returned last. */
+let lastTokenKey: number | string = 0;
+
+export function decodedTokenKey(): number | string {
+  return lastTokenKey;
+}
 
 // ---------------------------------------------------------------- tables
 
@@ -322,12 +339,12 @@ function decodeOscore(buf: Buffer, p: number, len: number): CoapOscore {
 
 // ---------------------------------------------------------------- decoding
 
-/** Decodes options and payload from `p` to `end`; header fields are passed through. */
+/** Decodes options and payload from `p` to `end` into the event; header fields are passed through. */
 function decodeBody(
   buf: Buffer, p: number, end: number, length: number,
   msgType: CoapMsgType, codeByte: number, messageId: number, token: string, tokenKey: number | string,
-  reliable: boolean,
-): CoapDecodeResult {
+  reliable: boolean, ts: number, frame: number, flow: FlowSide,
+): CoapMessageDraft | CoapDecodeError {
   const cls = codeByte >>> 5;
   // RFC 7252 12.1: 0.01-0.31 requests, 2.00-5.31 the response registry (3.xx unassigned but in
   // range), 1.xx/6.xx/7.xx reserved; RFC 8323 5 gives 7.xx to signals on reliable transports.
@@ -421,8 +438,14 @@ function decodeBody(
   // RFC 7252 6.4 step 7: a request without Uri-Path addresses the root, '/'.
   else if (kind === 'request') uriPath = '/';
 
+  lastTokenKey = tokenKey;
+  // Every field assigned (undefined when absent), in the order of CoapMessage: one object shape
+  // for all messages, and the JSON lists the fields in that order.
   return {
-    ok: true,
+    type: 'coap.message',
+    ts,
+    frame,
+    flow,
     version: 1,
     msgType,
     code: CODE_STRINGS[codeByte],
@@ -430,7 +453,6 @@ function decodeBody(
     method: kind === 'request' ? METHODS[codeByte] : undefined,
     messageId,
     token,
-    tokenKey,
     options,
     uriHost,
     uriPath,
@@ -444,14 +466,63 @@ function decodeBody(
     oscore,
     payloadLength,
     length,
+    matched: undefined,
+    requestFrame: undefined,
+    rttUs: undefined,
+    requestMethod: undefined,
+    requestPath: undefined,
   };
 }
+
+/** The event fields of a decoded message, as CoapDecoded (the pure parse API). */
+function toDecoded(r: CoapMessageDraft | CoapDecodeError): CoapDecodeResult {
+  if (isCoapError(r)) return r;
+  return {
+    ok: true,
+    version: r.version,
+    msgType: r.msgType,
+    code: r.code,
+    kind: r.kind,
+    method: r.method,
+    messageId: r.messageId,
+    token: r.token,
+    tokenKey: lastTokenKey,
+    options: r.options,
+    uriHost: r.uriHost,
+    uriPath: r.uriPath,
+    uriQuery: r.uriQuery,
+    contentFormat: r.contentFormat,
+    observe: r.observe,
+    block1: r.block1,
+    block2: r.block2,
+    size1: r.size1,
+    size2: r.size2,
+    oscore: r.oscore,
+    payloadLength: r.payloadLength,
+    length: r.length,
+  };
+}
+
+/** Placeholder flow of messages decoded outside a handler (parseCoap, parseCoapTcp). */
+const NO_FLOW: FlowSide = {
+  proto: 'udp', src: '', sport: 0, dst: '', dport: 0, communityId: '', dir: 'to_server', flowId: 0, sensor: '',
+};
 
 /**
  * Decodes one CoAP message carried in a UDP datagram, buf[off, off + len) (RFC 7252 section 3).
  * uriPath is set for requests ('/' when no Uri-Path) and for other messages only when they carry Uri-Path.
  */
 export function parseCoap(buf: Buffer, off = 0, len = buf.length - off): CoapDecodeResult {
+  return toDecoded(decodeCoapMessage(buf, off, len, 0, 0, NO_FLOW));
+}
+
+/**
+ * parseCoap, decoding into the coap.message event of frame `frame` at `ts` on `flow`; the
+ * message's token key is then decodedTokenKey().
+ */
+export function decodeCoapMessage(
+  buf: Buffer, off: number, len: number, ts: number, frame: number, flow: FlowSide,
+): CoapMessageDraft | CoapDecodeError {
   if (off < 0 || len < 0 || off + len > buf.length) return E_BOUNDS;
   if (len < 4) return E_SHORT;
   const b0 = buf[off];
@@ -468,7 +539,7 @@ export function parseCoap(buf: Buffer, off = 0, len = buf.length - off): CoapDec
   const token = tkl === 0 ? '' : hexOf(buf, tokenOff, tokenOff + tkl);
   const messageId = (buf[off + 2] << 8) | buf[off + 3];
   return decodeBody(buf, tokenOff + tkl, end, len, MSG_TYPES[(b0 >>> 4) & 3], codeByte, messageId, token,
-    tokenKeyOf(buf, tokenOff, tkl, token), false);
+    tokenKeyOf(buf, tokenOff, tkl, token), false, ts, frame, flow);
 }
 
 // ---------------------------------------------------------------- CoAP over TCP (RFC 8323)
@@ -506,6 +577,13 @@ export function coapTcpFrameLength(buf: Buffer, off: number, len: number): numbe
  * Code class 7 is a signal (RFC 8323 section 5); SZX 7 in Block options is BERT (section 6).
  */
 export function parseCoapTcp(buf: Buffer, off: number, len: number): CoapDecodeResult {
+  return toDecoded(decodeCoapTcpMessage(buf, off, len, 0, 0, NO_FLOW));
+}
+
+/** parseCoapTcp, decoding into the event (see decodeCoapMessage). */
+export function decodeCoapTcpMessage(
+  buf: Buffer, off: number, len: number, ts: number, frame: number, flow: FlowSide,
+): CoapMessageDraft | CoapDecodeError {
   if (off < 0 || len < 0 || off + len > buf.length) return E_BOUNDS;
   if (len < 2) return E_SHORT;
   const b0 = buf[off];
@@ -518,7 +596,8 @@ export function parseCoapTcp(buf: Buffer, off: number, len: number): CoapDecodeR
   const codeByte = buf[p];
   const tokenOff = p + 1;
   const token = tkl === 0 ? '' : hexOf(buf, tokenOff, tokenOff + tkl);
-  return decodeBody(buf, tokenOff + tkl, end, len, 'CON', codeByte, 0, token, tokenKeyOf(buf, tokenOff, tkl, token), true);
+  return decodeBody(buf, tokenOff + tkl, end, len, 'CON', codeByte, 0, token, tokenKeyOf(buf, tokenOff, tkl, token), true,
+    ts, frame, flow);
 }
 
 // ---------------------------------------------------------------- content check

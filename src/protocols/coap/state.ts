@@ -5,10 +5,10 @@ import type { EventSink } from '../../events/types';
 import type { Dir, FlowInfo, UdpAppHandler } from '../../flow/types';
 import {
   type CoapHandlerOptions, type CoapStats, type PairedRequest, type RequestRef,
-  DEFAULT_MAX_PENDING, EXCHANGE_LIFETIME_US, ExchangeTable, NOT_PAIRED, NO_REQUEST, coapAnomaly, coapEvent,
-  createCoapStats, isRequest,
+  DEFAULT_MAX_PENDING, EXCHANGE_LIFETIME_US, ExchangeTable, NOT_PAIRED, NO_REQUEST, coapAnomaly, createCoapStats,
+  isRequest, setPairing,
 } from './exchanges';
-import { type CoapDecoded, parseCoap } from './parser';
+import { type CoapMessageDraft, decodeCoapMessage, decodedTokenKey, isCoapError } from './parser';
 
 export interface CoapUdpHandler extends UdpAppHandler {
   readonly app: 'coap';
@@ -22,7 +22,7 @@ type Pairing = RequestRef;
 
 /**
  * What the event reports of a paired request: filled by ExchangeTable.describe and read by
- * coapEvent right after, so one object serves every handler.
+ * setPairing right after, so one object serves every handler.
  */
 const paired: PairedRequest = { frame: 0, ts: 0, method: undefined, path: undefined };
 
@@ -51,13 +51,13 @@ class CoapUdpFlow implements CoapUdpHandler {
     const stats = this.stats;
     table.expire(ts);
     const side = this.flow.sides[dir];
-    const d = parseCoap(buf, off, len);
-    if (!d.ok) {
+    const d = decodeCoapMessage(buf, off, len, ts, frame, side);
+    if (isCoapError(d)) {
       stats.malformed++;
       this.emit(coapAnomaly(d.anomaly, d.detail, ts, frame, side));
       return;
     }
-    const p = this.pair(dir, d, ts, frame);
+    const p = this.pair(dir, d, decodedTokenKey(), ts, frame);
     if (table.boundHit && !this.boundReported) {
       this.boundReported = true;
       this.emit(coapAnomaly('coap.state_limit', 'pending requests reached the per-flow bound; the oldest was forgotten', ts, frame, side));
@@ -73,7 +73,7 @@ class CoapUdpFlow implements CoapUdpHandler {
       matched = true; // an empty ACK or RST answering a request
     }
     stats.messages++;
-    this.emit(coapEvent(d, ts, frame, side, matched, found ? table.describe(p, paired) : undefined));
+    this.emit(setPairing(d, matched, found ? table.describe(p, paired) : undefined));
   }
 
   onEnd(ts: number): void {
@@ -81,12 +81,12 @@ class CoapUdpFlow implements CoapUdpHandler {
     this.table.clear();
   }
 
-  private pair(dir: Dir, d: CoapDecoded, ts: number, frame: number): Pairing {
+  private pair(dir: Dir, d: CoapMessageDraft, key: number | string, ts: number, frame: number): Pairing {
     const peer: Dir = dir === 0 ? 1 : 0;
     if (d.kind === 'request') {
       this.stats.requests++;
       // Both CON and NON requests can be rejected by a RST with their message ID (RFC 7252 4.2, 4.3).
-      this.table.add(dir, d, ts, frame, d.msgType === 'CON' || d.msgType === 'NON');
+      this.table.add(dir, d, key, ts, frame, d.msgType === 'CON' || d.msgType === 'NON');
       return NOT_PAIRED;
     }
     if (d.msgType === 'ACK') {
@@ -99,12 +99,12 @@ class CoapUdpFlow implements CoapUdpHandler {
       }
       if (d.kind !== 'response') return NOT_PAIRED;
       // Piggybacked response: message ID and token both match the request (5.3.2).
-      if (p !== NO_REQUEST && this.table.tokenIs(p, d.tokenKey)) {
+      if (p !== NO_REQUEST && this.table.tokenIs(p, key)) {
         this.table.complete(p, d, ts);
         this.table.remember(dir, d.messageId, p);
         return p;
       }
-      return this.retransmitted(dir, d);
+      return this.retransmitted(dir, d.messageId, key);
     }
     if (d.msgType === 'RST') {
       // RST rejects the message with its ID (4.2, 4.3): for a request the exchange is over; for
@@ -124,18 +124,18 @@ class CoapUdpFlow implements CoapUdpHandler {
     if (d.kind !== 'response') return NOT_PAIRED; // CoAP ping (empty CON), reserved codes
     // Separate response or notification in a CON/NON message, matched by token (5.2.2, 5.3.2).
     // A copy of a recent response (same sender, message ID and token) is a retransmission (4.5).
-    const again = this.retransmitted(dir, d);
+    const again = this.retransmitted(dir, d.messageId, key);
     if (again !== NO_REQUEST) return again;
-    const p = this.table.byTokenFor(peer, d);
+    const p = this.table.byTokenFor(peer, d, key);
     if (p === NO_REQUEST) return NO_REQUEST;
     this.table.complete(p, d, ts);
     this.table.remember(dir, d.messageId, p);
     return p;
   }
 
-  private retransmitted(dir: Dir, d: CoapDecoded): Pairing {
-    const r = this.table.recall(dir, d.messageId);
-    if (r === NO_REQUEST || !this.table.recalledTokenIs(r, d.tokenKey)) return NO_REQUEST;
+  private retransmitted(dir: Dir, mid: number, key: number | string): Pairing {
+    const r = this.table.recall(dir, mid);
+    if (r === NO_REQUEST || !this.table.recalledTokenIs(r, key)) return NO_REQUEST;
     this.stats.retransmissions++;
     return r;
   }

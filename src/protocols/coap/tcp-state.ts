@@ -5,9 +5,9 @@ import type { EventSink } from '../../events/types';
 import type { Dir, FlowInfo, TcpAppHandler } from '../../flow/types';
 import {
   type CoapHandlerOptions, type CoapStats, type PairedRequest,
-  DEFAULT_MAX_PENDING, EXCHANGE_LIFETIME_US, ExchangeTable, NO_REQUEST, coapAnomaly, coapEvent, createCoapStats,
+  DEFAULT_MAX_PENDING, EXCHANGE_LIFETIME_US, ExchangeTable, NO_REQUEST, coapAnomaly, createCoapStats, setPairing,
 } from './exchanges';
-import { TCP_FRAME_INVALID, coapTcpFrameLength, parseCoapTcp } from './parser';
+import { TCP_FRAME_INVALID, coapTcpFrameLength, decodeCoapTcpMessage, decodedTokenKey, isCoapError } from './parser';
 
 /** Default bound on one message, hence on the bytes buffered per direction. */
 export const DEFAULT_MAX_TCP_MESSAGE = 1 << 20;
@@ -59,8 +59,8 @@ export function createCoapTcpHandler(flow: FlowInfo, emit: EventSink, opts: Coap
   /** Decodes one complete frame. */
   function message(dir: Dir, buf: Buffer, off: number, len: number, ts: number, frame: number): void {
     const side = flow.sides[dir];
-    const d = parseCoapTcp(buf, off, len);
-    if (!d.ok) {
+    const d = decodeCoapTcpMessage(buf, off, len, ts, frame, side);
+    if (isCoapError(d)) {
       stats.malformed++;
       emit(coapAnomaly(d.anomaly, d.detail, ts, frame, side));
       return;
@@ -69,14 +69,14 @@ export function createCoapTcpHandler(flow: FlowInfo, emit: EventSink, opts: Coap
     let p: PairedRequest | undefined;
     if (d.kind === 'request') {
       stats.requests++;
-      table.add(dir, d, ts, frame, false);
+      table.add(dir, d, decodedTokenKey(), ts, frame, false);
       if (table.boundHit && !boundReported) {
         boundReported = true;
         emit(coapAnomaly('coap.state_limit', 'pending requests reached the per-flow bound; the oldest was forgotten', ts, frame, side));
       }
     } else if (d.kind === 'response') {
       stats.responses++;
-      const r = table.byTokenFor(dir === 0 ? 1 : 0, d);
+      const r = table.byTokenFor(dir === 0 ? 1 : 0, d, decodedTokenKey());
       matched = r !== NO_REQUEST;
       if (r !== NO_REQUEST) {
         stats.matched++;
@@ -87,7 +87,7 @@ export function createCoapTcpHandler(flow: FlowInfo, emit: EventSink, opts: Coap
       }
     }
     stats.messages++;
-    emit(coapEvent(d, ts, frame, side, matched, p));
+    emit(setPairing(d, matched, p));
   }
 
   /** Frames and decodes buf[off, off + len) from a frame boundary; returns the bytes consumed. */
