@@ -76,21 +76,23 @@ export function isRequest(r: RequestRef): boolean {
   return r >= 0 || r <= RECENT_BASE;
 }
 
-// Slot layout: one Float64Array row of S numbers per slot (all of a request's numbers share a
-// cache line or two), and R references (string token key, method, path) in a plain array.
-const S = 10;
+// Slot layout: a Float64Array row of S numbers per slot for what needs a double, a row of W
+// int32 in an Int32Array for the rest (message ID, flags and the queue links, which stay small
+// integers in optimised code), and R references (string token key, method, path) in a plain array.
+const S = 6;
 const S_FRAME = 0;
 const S_TS = 1;
 const S_EXPIRES = 2;
 const S_QUEUED = 3;
 /** Numeric token key (>= 0), or -1 when the key is a string (in R_TOKEN). */
 const S_TOKEN = 4;
-const S_MID = 5;
-const S_FLAGS = 6;
 /** Bumped each time the slot is reused, so that a remembered slot number can be checked. */
-const S_GEN = 7;
-const S_PREV = 8;
-const S_NEXT = 9;
+const S_GEN = 5;
+const W = 4;
+const W_MID = 0;
+const W_FLAGS = 1;
+const W_PREV = 2;
+const W_NEXT = 3;
 const R = 3;
 const R_TOKEN = 0;
 const R_METHOD = 1;
@@ -145,6 +147,7 @@ function hashToken(k: number | string): number {
 export class ExchangeTable {
   private cap = 0;
   private v = new Float64Array(0);
+  private w = new Int32Array(0);
   private r: (string | undefined)[] = [];
   /** Six tables of `idxSize` two-int entries, IDX_* + direction, each made when first used. */
   private idx: (Int32Array | null)[] = [null, null, null, null, null, null];
@@ -197,12 +200,13 @@ export class ExchangeTable {
     if (this.liveCount >= this.maxPending) this.evictOldest();
     const s = this.alloc();
     const v = this.v;
+    const w = this.w;
     const b = s * S;
     v[b + S_FRAME] = frame;
     v[b + S_TS] = ts;
     v[b + S_EXPIRES] = v[b + S_QUEUED] = ts + this.lifetimeUs;
-    v[b + S_MID] = d.messageId;
-    v[b + S_FLAGS] = dir | (d.observe === 0 ? OBSERVE : 0) | (byMid ? MID_LIVE : 0) | TOKEN_LIVE;
+    w[s * W + W_MID] = d.messageId;
+    w[s * W + W_FLAGS] = dir | (d.observe === 0 ? OBSERVE : 0) | (byMid ? MID_LIVE : 0) | TOKEN_LIVE;
     const rb = s * R;
     if (typeof key === 'number') {
       v[b + S_TOKEN] = key;
@@ -256,14 +260,15 @@ export class ExchangeTable {
   complete(s: number, d: PairingFields, ts: number): void {
     const b = s * S;
     const v = this.v;
-    if ((v[b + S_FLAGS] & OBSERVE) !== 0 && d.observe !== undefined && d.code.startsWith('2.')) {
+    const w = this.w;
+    if ((w[s * W + W_FLAGS] & OBSERVE) !== 0 && d.observe !== undefined && d.code.startsWith('2.')) {
       this.dropMid(s);
-      if ((v[b + S_FLAGS] & OBSERVING) === 0) {
-        const dir = v[b + S_FLAGS] & DIR1;
+      if ((w[s * W + W_FLAGS] & OBSERVING) === 0) {
+        const dir = w[s * W + W_FLAGS] & DIR1;
         const key = this.tokenKeyOf(s);
         const h = hashToken(key);
         const prev = this.find(IDX_OBS + dir, key, h);
-        v[b + S_FLAGS] |= OBSERVING; // set before dropToken so the entry stays live
+        w[s * W + W_FLAGS] |= OBSERVING; // set before dropToken so the entry stays live
         if (prev >= 0 && prev !== s) this.release(prev);
         this.insert(IDX_OBS + dir, s, key, h);
         this.dropToken(s);
@@ -310,7 +315,7 @@ export class ExchangeTable {
     const i = RECENT_BASE - ref;
     const s = this.recentSlot[i];
     if (s >= this.cap || this.v[s * S + S_GEN] !== this.recentGen[i]) return NO_REQUEST;
-    return (this.v[s * S + S_FLAGS] & OBSERVING) !== 0 ? s : NO_REQUEST;
+    return (this.w[s * W + W_FLAGS] & OBSERVING) !== 0 ? s : NO_REQUEST;
   }
 
   /** Copies what a pairing reports of request `ref` into `out`. */
@@ -332,17 +337,16 @@ export class ExchangeTable {
 
   /** Ends the exchange (or observation) of request `s`. */
   release(s: number): void {
-    const b = s * S;
-    const flags = this.v[b + S_FLAGS];
+    const flags = this.w[s * W + W_FLAGS];
     if ((flags & LIVE) === 0) return;
     const dir = flags & DIR1;
-    if ((flags & MID_LIVE) !== 0) this.remove(IDX_MID + dir, s, hashNumber(this.v[b + S_MID]));
+    if ((flags & MID_LIVE) !== 0) this.remove(IDX_MID + dir, s, hashNumber(this.w[s * W + W_MID]));
     if ((flags & (TOKEN_LIVE | OBSERVING)) !== 0) {
       const h = hashToken(this.tokenKeyOf(s));
       if ((flags & TOKEN_LIVE) !== 0) this.remove(IDX_TOKEN + dir, s, h);
       if ((flags & OBSERVING) !== 0) this.remove(IDX_OBS + dir, s, h);
     }
-    this.v[b + S_FLAGS] = flags & ~LIVE;
+    this.w[s * W + W_FLAGS] = flags & ~LIVE;
     this.died(s);
   }
 
@@ -368,6 +372,7 @@ export class ExchangeTable {
     this.stats.pendingAtEnd += this.liveCount;
     this.cap = 0;
     this.v = new Float64Array(0);
+    this.w = new Int32Array(0);
     this.r = [];
     this.idx = [null, null, null, null, null, null];
     this.idxSize = 0;
@@ -384,20 +389,18 @@ export class ExchangeTable {
   }
 
   private dropMid(s: number): void {
-    const b = s * S;
-    const flags = this.v[b + S_FLAGS];
+    const flags = this.w[s * W + W_FLAGS];
     if ((flags & MID_LIVE) === 0) return;
-    this.remove(IDX_MID + (flags & DIR1), s, hashNumber(this.v[b + S_MID]));
-    this.v[b + S_FLAGS] = flags & ~MID_LIVE;
+    this.remove(IDX_MID + (flags & DIR1), s, hashNumber(this.w[s * W + W_MID]));
+    this.w[s * W + W_FLAGS] = flags & ~MID_LIVE;
     if ((flags & LIVE & ~MID_LIVE) === 0) this.died(s);
   }
 
   private dropToken(s: number): void {
-    const b = s * S;
-    const flags = this.v[b + S_FLAGS];
+    const flags = this.w[s * W + W_FLAGS];
     if ((flags & TOKEN_LIVE) === 0) return;
     this.remove(IDX_TOKEN + (flags & DIR1), s, hashToken(this.tokenKeyOf(s)));
-    this.v[b + S_FLAGS] = flags & ~TOKEN_LIVE;
+    this.w[s * W + W_FLAGS] = flags & ~TOKEN_LIVE;
     if ((flags & LIVE & ~TOKEN_LIVE) === 0) this.died(s);
   }
 
@@ -405,7 +408,7 @@ export class ExchangeTable {
   private died(s: number): void {
     this.unlink(s);
     this.liveCount--;
-    this.v[s * S + S_NEXT] = this.free;
+    this.w[s * W + W_NEXT] = this.free;
     this.free = s;
   }
 
@@ -418,36 +421,35 @@ export class ExchangeTable {
   }
 
   private enqueue(s: number): void {
-    const v = this.v;
-    v[s * S + S_PREV] = this.tail;
-    v[s * S + S_NEXT] = -1;
-    if (this.tail >= 0) v[this.tail * S + S_NEXT] = s;
+    const w = this.w;
+    w[s * W + W_PREV] = this.tail;
+    w[s * W + W_NEXT] = -1;
+    if (this.tail >= 0) w[this.tail * W + W_NEXT] = s;
     else {
       this.head = s;
-      this.headDue = v[s * S + S_QUEUED];
+      this.headDue = this.v[s * S + S_QUEUED];
     }
     this.tail = s;
   }
 
   private unlink(s: number): void {
-    const v = this.v;
-    const prev = v[s * S + S_PREV];
-    const next = v[s * S + S_NEXT];
-    if (prev >= 0) v[prev * S + S_NEXT] = next;
+    const w = this.w;
+    const prev = w[s * W + W_PREV];
+    const next = w[s * W + W_NEXT];
+    if (prev >= 0) w[prev * W + W_NEXT] = next;
     else {
       this.head = next;
-      this.headDue = next >= 0 ? v[next * S + S_QUEUED] : Infinity;
+      this.headDue = next >= 0 ? this.v[next * S + S_QUEUED] : Infinity;
     }
-    if (next >= 0) v[next * S + S_PREV] = prev; else this.tail = prev;
+    if (next >= 0) w[next * W + W_PREV] = prev; else this.tail = prev;
   }
 
   /** A free slot (its generation bumped), growing the arrays when none is left. */
   private alloc(): number {
     if (this.free < 0) this.grow();
     const s = this.free;
-    const b = s * S;
-    this.free = this.v[b + S_NEXT];
-    this.v[b + S_GEN]++;
+    this.free = this.w[s * W + W_NEXT];
+    this.v[s * S + S_GEN]++;
     return s;
   }
 
@@ -457,10 +459,13 @@ export class ExchangeTable {
     const v = new Float64Array(cap * S);
     v.set(this.v);
     this.v = v;
+    const w = new Int32Array(cap * W);
+    w.set(this.w);
+    this.w = w;
     for (let i = old * R; i < cap * R; i++) this.r.push(undefined);
     // New slots join the free list in order.
     for (let s = cap - 1; s >= old; s--) {
-      v[s * S + S_NEXT] = this.free;
+      w[s * W + W_NEXT] = this.free;
       this.free = s;
     }
     this.cap = cap;
@@ -468,9 +473,9 @@ export class ExchangeTable {
     this.idxSize = cap * 2;
     this.idx = [null, null, null, null, null, null];
     for (let s = 0; s < old; s++) {
-      const flags = v[s * S + S_FLAGS];
+      const flags = w[s * W + W_FLAGS];
       const dir = flags & DIR1;
-      if ((flags & MID_LIVE) !== 0) this.insert(IDX_MID + dir, s, v[s * S + S_MID], hashNumber(v[s * S + S_MID]));
+      if ((flags & MID_LIVE) !== 0) this.insert(IDX_MID + dir, s, w[s * W + W_MID], hashNumber(w[s * W + W_MID]));
       const key = this.tokenKeyOf(s);
       if ((flags & TOKEN_LIVE) !== 0) this.insert(IDX_TOKEN + dir, s, key, hashToken(key));
       if ((flags & OBSERVING) !== 0) this.insert(IDX_OBS + dir, s, key, hashToken(key));
@@ -478,7 +483,7 @@ export class ExchangeTable {
   }
 
   private keyIs(table: number, s: number, key: number | string): boolean {
-    return table < IDX_TOKEN ? this.v[s * S + S_MID] === key : this.tokenIs(s, key);
+    return table < IDX_TOKEN ? this.w[s * W + W_MID] === key : this.tokenIs(s, key);
   }
 
   /** The slot under `key` (hash `h`) in index `table`, or NO_REQUEST. */
