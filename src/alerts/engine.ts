@@ -12,6 +12,7 @@ import {
 } from '../../detectors/lib/detector';
 import { BoundedMap, LruTable, type LruEntry, type TableStats } from '../../detectors/lib/tables';
 import { FlowMemoTable } from '../../detectors/lib/flow-memo';
+import type { CoapMessage, FlowSide, MqttPublish } from '../events/types';
 
 export type EngineMode = 'detect' | 'learn';
 
@@ -184,6 +185,9 @@ class EngineImpl implements Engine {
   /** Events of types beyond MAX_TYPES (counted, not told apart). */
   private readonly otherTypes: Route = { n: 0, all: [], split: false, toServer: [], toClient: [] };
   private lastRoute: Route = this.otherTypes;
+  /** Routes of the two frequent types, resolved once. */
+  private readonly publishRoute: Route;
+  private readonly coapRoute: Route;
   // Batched dispatch (EngineOptions.batch): the events held, the clock at each, and per detector
   // the positions of the events routed to it.
   private readonly batchSize: number;
@@ -238,6 +242,8 @@ class EngineImpl implements Engine {
       this.routeList.push(r);
     }
     this.detectors = this.slots.map((s) => s.mod.id);
+    this.publishRoute = this.routes.get('mqtt.publish') ?? this.addType('mqtt.publish');
+    this.coapRoute = this.routes.get('coap.message') ?? this.addType('coap.message');
     const batch = opts.batch ?? 0;
     if (!Number.isInteger(batch) || batch < 0 || batch > 1 << 20) throw new RangeError(`engine batch: expected an integer 0..${1 << 20}, got ${batch}`);
     this.batchSize = batch > 1 ? batch : 0;
@@ -251,7 +257,25 @@ class EngineImpl implements Engine {
   }
 
   onEvent(e: InputEvent): void {
-    const ts = e.ts;
+    // Every event shape passes here, so a field read at one site is a megamorphic lookup. The
+    // frequent types read theirs at sites of their own (one shape each) and skip the type scan.
+    const type = e.type;
+    let ts: number;
+    let flow: FlowSide | undefined;
+    let r: Route;
+    if (type === 'mqtt.publish') {
+      ts = (e as MqttPublish).ts;
+      flow = (e as MqttPublish).flow;
+      r = this.publishRoute;
+    } else if (type === 'coap.message') {
+      ts = (e as CoapMessage).ts;
+      flow = (e as CoapMessage).flow;
+      r = this.coapRoute;
+    } else {
+      ts = e.ts;
+      flow = (e as { flow?: FlowSide }).flow;
+      r = this.routeOf(type);
+    }
     if (!this.started) this.start(ts);
     if (ts > this.now) {
       if (ts >= this.nextTick) {
@@ -262,30 +286,6 @@ class EngineImpl implements Engine {
       } else this.now = ts;
     }
     this.events++;
-    // Events come in runs of one type: the last type's route is kept, so a run skips the Map.
-    const type = e.type;
-    let r = this.lastRoute;
-    if (type !== this.lastType) {
-      // Types are a handful of interned constants: a scan of identity comparisons beats hashing.
-      let found: Route | undefined;
-      const types = this.routeTypes;
-      for (let i = 0; i < types.length; i++) {
-        if (types[i] === type) {
-          found = this.routeList[i];
-          // Transposition: a frequent type moves toward the front of the scan.
-          if (i > 0) {
-            types[i] = types[i - 1];
-            types[i - 1] = type;
-            this.routeList[i] = this.routeList[i - 1];
-            this.routeList[i - 1] = found;
-          }
-          break;
-        }
-      }
-      r = found ?? this.routes.get(type) ?? this.addType(type);
-      this.lastType = type;
-      this.lastRoute = r;
-    }
     r.n++;
     if (r.all.length === 0) {
       this.unrouted++;
@@ -293,10 +293,7 @@ class EngineImpl implements Engine {
     }
     // Detectors of one direction only are not called for the other's events.
     let list = r.all;
-    if (r.split) {
-      const flow = (e as { flow?: { dir?: string } }).flow;
-      if (flow !== undefined) list = flow.dir === 'to_server' ? r.toServer : flow.dir === 'to_client' ? r.toClient : list;
-    }
+    if (r.split && flow !== undefined) list = flow.dir === 'to_server' ? r.toServer : flow.dir === 'to_client' ? r.toClient : list;
     if (this.batchSize > 0) {
       this.hold(e, list);
       return;
@@ -308,6 +305,32 @@ class EngineImpl implements Engine {
         this.failed(list[i], err);
       }
     }
+  }
+
+  /** The route of a type other than the two frequent ones. */
+  private routeOf(type: string): Route {
+    // Events come in runs of one type: the last type's route is kept, so a run skips the scan.
+    if (type === this.lastType) return this.lastRoute;
+    // Types are a handful of interned constants: a scan of identity comparisons beats hashing.
+    let found: Route | undefined;
+    const types = this.routeTypes;
+    for (let i = 0; i < types.length; i++) {
+      if (types[i] === type) {
+        found = this.routeList[i];
+        // Transposition: a frequent type moves toward the front of the scan.
+        if (i > 0) {
+          types[i] = types[i - 1];
+          types[i - 1] = type;
+          this.routeList[i] = this.routeList[i - 1];
+          this.routeList[i - 1] = found;
+        }
+        break;
+      }
+    }
+    const r = found ?? this.routes.get(type) ?? this.addType(type);
+    this.lastType = type;
+    this.lastRoute = r;
+    return r;
   }
 
   /** A route without detectors for a type first seen, joining the scan (at most MAX_TYPES). */
@@ -358,12 +381,15 @@ class EngineImpl implements Engine {
       this.queued[x] = 0;
       this.drainSlot = x;
       const inst = s.inst;
+      const queue = this.queue;
+      const held = this.held;
+      const heldNow = this.heldNow;
       for (let j = x * size, end = j + len; j < end; j++) {
-        const i = this.queue[j];
-        this.now = this.heldNow[i];
+        const i = queue[j];
+        this.now = heldNow[i];
         this.drainEvent = i;
         try {
-          inst.onEvent(this.held[i]!);
+          inst.onEvent(held[i]!);
         } catch (err) {
           this.failed(s, err);
         }
