@@ -3,6 +3,8 @@
 // each event over at once, whatever the batch size, including raises in the middle of a batch.
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/alerts/engine';
+import { DETECTORS } from '../../detectors';
+import type { AnyDetector } from '../../detectors/lib/detector';
 import type { AlertKind } from '../../src/alerts/types';
 import type { IotEvent } from '../../src/events/types';
 import { decodeCapture } from '../helpers/pipeline';
@@ -56,6 +58,27 @@ describe('engine batch', () => {
     }
     expect(b.alerts()).toEqual(a.alerts());
     expect(b.stats()).toEqual(a.stats());
+  });
+
+  it('counts a detector that throws per event and goes on, as unbatched', async () => {
+    const attack = (await decodeCapture(ATTACK)).events;
+    const flaky = {
+      ...DETECTORS.find((d) => d.id === 'mqtt.rate_anomaly')!,
+      id: 'test.flaky',
+      create: () => ({ onEvent(e: IotEvent) { if (e.frame % 3 === 0) throw new Error(`frame ${e.frame}`); } }),
+    } as unknown as AnyDetector;
+    const detectors = [flaky, ...DETECTORS];
+    const a = createEngine({ batch: 0, detectors });
+    const b = createEngine({ batch: 50, detectors });
+    for (const e of attack) {
+      a.onEvent(e);
+      b.onEvent(e);
+    }
+    a.flush();
+    b.flush();
+    expect(a.stats().detectors['test.flaky'].errors).toBeGreaterThan(10);
+    expect(b.stats()).toEqual(a.stats());
+    expect(b.alerts()).toEqual(a.alerts());
   });
 
   it('counts events per type, routed or not', () => {
