@@ -1,6 +1,17 @@
 // Robust statistics for per-entity baselines: median and MAD over a bounded history of
 // window values, quantiles, and an EWMA that follows rates which drift.
-import { median, medianAbsoluteDeviation, quantile } from 'simple-statistics';
+
+type SimpleStatistics = typeof import('simple-statistics');
+let simpleStatistics: SimpleStatistics | null = null;
+
+/**
+ * simple-statistics, loaded on first use: a run only needs it once an entity's window closes
+ * with a history to judge, and loading it (one large module) is a measurable share of start-up.
+ */
+function ss(): SimpleStatistics {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (simpleStatistics ??= require('simple-statistics') as SimpleStatistics);
+}
 
 /** MAD of a normal distribution is 0.6745 sigma; scaling by 1.4826 makes it comparable to sigma. */
 export const MAD_SCALE = 1.4826;
@@ -57,12 +68,12 @@ export class RobustBaseline {
     const n = this.ring.length;
     this.cached = n === 0
       ? { median: 0, mad: 0, ewma: 0, samples: 0 }
-      : { median: median(this.ring), mad: medianAbsoluteDeviation(this.ring), ewma: this.ewma, samples: n };
+      : { median: ss().median(this.ring), mad: ss().medianAbsoluteDeviation(this.ring), ewma: this.ewma, samples: n };
     return this.cached;
   }
 
   quantile(p: number): number {
-    return this.ring.length === 0 ? 0 : quantile(this.ring, p);
+    return this.ring.length === 0 ? 0 : ss().quantile(this.ring, p);
   }
 
   /** Samples oldest first. */
