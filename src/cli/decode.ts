@@ -44,27 +44,13 @@ export async function decodeCommand(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new CliError('decode: no capture file given (see iotwatch decode --help)', 2);
   const base = pipelineOptions(values);
   const out = new LineWriter();
+  const counts = new Map<string, number>();
   const summaries: InputSummary[] = [];
   const summaryOnly = values.summary === true;
-  // Counts per type (anomalies per code) live in boxes: a run of one type costs a comparison, a
-  // change of type one Map lookup.
-  const boxes = new Map<string, { n: number }>();
-  let lastType = '';
-  let lastBox = { n: 0 };
   const emit = summaryOnly
     ? (e: IotEvent): void => {
-        if (e.type === lastType) {
-          lastBox.n++;
-          return;
-        }
         const k = e.type === 'anomaly' ? `anomaly:${e.code}` : e.type;
-        let box = boxes.get(k);
-        if (box === undefined) boxes.set(k, (box = { n: 0 }));
-        box.n++;
-        if (e.type !== 'anomaly') {
-          lastType = e.type;
-          lastBox = box;
-        }
+        counts.set(k, (counts.get(k) ?? 0) + 1);
       }
     : (e: IotEvent): void => out.line(stringifyEvent(e));
   for (const file of positionals) {
@@ -76,8 +62,6 @@ export async function decodeCommand(argv: string[]): Promise<number> {
     summaries.push({ file, capture, pipeline: stats, seconds: (performance.now() - t0) / 1000 });
   }
   if (summaryOnly) {
-    const counts = new Map<string, number>();
-    for (const [k, box] of boxes) counts.set(k, box.n);
     if (values.json) {
       const proc = { maxRssKb: process.resourceUsage().maxRSS };
       out.line(JSON.stringify({ events: Object.fromEntries([...counts].sort()), inputs: summaries, process: proc }));
