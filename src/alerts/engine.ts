@@ -83,6 +83,8 @@ const SWEEP = 60 * SECOND;
 interface Slot {
   /** Position in registration order (the order in which detectors see one event). */
   readonly index: number;
+  /** The lanes that lead to this detector. */
+  readonly lanes: Lane[];
   readonly mod: AnyDetector;
   readonly tunables: Readonly<Record<string, TunableValue>>;
   readonly src: AlertSource;
@@ -105,14 +107,29 @@ interface DeferredRaise {
   readonly now: number;
 }
 
-/** The detectors of one event type, in registration order; per direction when one of them is directional. */
+/**
+ * The detectors an event goes to, in registration order, and (batched dispatch) the positions of
+ * the held events that go to them: one store per event, whatever the number of detectors.
+ */
+interface Lane {
+  readonly slots: Slot[];
+  idx: Int32Array;
+  n: number;
+}
+
+/** The detectors of one event type; per direction when one of them is directional. */
 interface Route {
   /** Events of this type seen. */
   n: number;
-  readonly all: Slot[];
+  readonly all: Lane;
   split: boolean;
-  readonly toServer: Slot[];
-  readonly toClient: Slot[];
+  readonly toServer: Lane;
+  readonly toClient: Lane;
+}
+
+function newRoute(): Route {
+  const lane = (): Lane => ({ slots: [], idx: new Int32Array(0), n: 0 });
+  return { n: 0, all: lane(), split: false, toServer: lane(), toClient: lane() };
 }
 
 class Ctx implements DetectorContext {
@@ -183,7 +200,7 @@ class EngineImpl implements Engine {
   private readonly routeList: Route[] = [];
   private lastType = '';
   /** Events of types beyond MAX_TYPES (counted, not told apart). */
-  private readonly otherTypes: Route = { n: 0, all: [], split: false, toServer: [], toClient: [] };
+  private readonly otherTypes: Route = newRoute();
   private lastRoute: Route = this.otherTypes;
   /** Routes of the two frequent types, resolved once. */
   private readonly publishRoute: Route;
@@ -194,8 +211,9 @@ class EngineImpl implements Engine {
   private held: (InputEvent | undefined)[] = [];
   private heldNow = new Float64Array(0);
   private heldCount = 0;
-  private queue = new Int32Array(0);
-  private queued = new Int32Array(0);
+  /** Lanes holding events of the current batch. */
+  private readonly busy: Lane[] = [];
+  private mergeBuf = new Int32Array(0);
   /** While a batch is handed out: the detector and event being run, and the raises held back. */
   private draining = false;
   private drainSlot = 0;
@@ -214,6 +232,7 @@ class EngineImpl implements Engine {
       if (ds === undefined || !ds.enabled) continue;
       const slot: Slot = {
         index: this.slots.length,
+        lanes: [],
         mod,
         tunables: ds.tunables,
         src: {
@@ -230,11 +249,11 @@ class EngineImpl implements Engine {
       if (slot.inst.tick !== undefined) this.ticking.push(slot);
       for (const type of mod.subscribes as readonly string[]) {
         let r = this.routes.get(type);
-        if (r === undefined) this.routes.set(type, (r = { n: 0, all: [], split: false, toServer: [], toClient: [] }));
-        r.all.push(slot);
+        if (r === undefined) this.routes.set(type, (r = newRoute()));
+        r.all.slots.push(slot);
         if (mod.direction !== undefined) r.split = true;
-        if (mod.direction !== 'to_client') r.toServer.push(slot);
-        if (mod.direction !== 'to_server') r.toClient.push(slot);
+        if (mod.direction !== 'to_client') r.toServer.slots.push(slot);
+        if (mod.direction !== 'to_server') r.toClient.slots.push(slot);
       }
     }
     for (const [type, r] of this.routes) {
@@ -250,8 +269,14 @@ class EngineImpl implements Engine {
     if (this.batchSize > 0) {
       this.held = new Array<InputEvent | undefined>(this.batchSize).fill(undefined);
       this.heldNow = new Float64Array(this.batchSize);
-      this.queue = new Int32Array(this.batchSize * this.slots.length);
-      this.queued = new Int32Array(this.slots.length);
+      this.mergeBuf = new Int32Array(this.batchSize);
+      for (const r of this.routes.values()) {
+        for (const lane of [r.all, r.toServer, r.toClient]) {
+          if (lane.slots.length === 0) continue;
+          lane.idx = new Int32Array(this.batchSize);
+          for (const slot of lane.slots) slot.lanes.push(lane);
+        }
+      }
     }
     if (opts.baseline !== undefined && opts.baseline !== null) this.load(parseBaseline(opts.baseline));
   }
@@ -287,17 +312,18 @@ class EngineImpl implements Engine {
     }
     this.events++;
     r.n++;
-    if (r.all.length === 0) {
+    if (r.all.slots.length === 0) {
       this.unrouted++;
       return;
     }
     // Detectors of one direction only are not called for the other's events.
-    let list = r.all;
-    if (r.split && flow !== undefined) list = flow.dir === 'to_server' ? r.toServer : flow.dir === 'to_client' ? r.toClient : list;
+    let lane = r.all;
+    if (r.split && flow !== undefined) lane = flow.dir === 'to_server' ? r.toServer : flow.dir === 'to_client' ? r.toClient : lane;
     if (this.batchSize > 0) {
-      this.hold(e, list);
+      this.hold(e, lane);
       return;
     }
+    const list = lane.slots;
     for (let i = 0; i < list.length; i++) {
       try {
         list[i].inst.onEvent(e);
@@ -336,7 +362,7 @@ class EngineImpl implements Engine {
   /** A route without detectors for a type first seen, joining the scan (at most MAX_TYPES). */
   private addType(type: string): Route {
     if (this.routes.size >= MAX_TYPES) return this.otherTypes;
-    const r: Route = { n: 0, all: [], split: false, toServer: [], toClient: [] };
+    const r = newRoute();
     this.routes.set(type, r);
     this.routeTypes.push(type);
     this.routeList.push(r);
@@ -350,17 +376,14 @@ class EngineImpl implements Engine {
     return out;
   }
 
-  private hold(e: InputEvent, list: readonly Slot[]): void {
-    if (list.length === 0) return;
+  private hold(e: InputEvent, lane: Lane): void {
+    if (lane.slots.length === 0) return;
     const i = this.heldCount++;
     this.held[i] = e;
     this.heldNow[i] = this.now;
-    const size = this.batchSize;
-    for (let k = 0; k < list.length; k++) {
-      const x = list[k].index;
-      this.queue[x * size + this.queued[x]++] = i;
-    }
-    if (this.heldCount === size) this.drain();
+    if (lane.n === 0) this.busy.push(lane);
+    lane.idx[lane.n++] = i;
+    if (this.heldCount === this.batchSize) this.drain();
   }
 
   /**
@@ -372,31 +395,26 @@ class EngineImpl implements Engine {
     const n = this.heldCount;
     if (n === 0) return;
     const saved = this.now;
-    const size = this.batchSize;
     this.draining = true;
     for (const s of this.slots) {
-      const x = s.index;
-      const len = this.queued[x];
-      if (len === 0) continue;
-      this.queued[x] = 0;
-      this.drainSlot = x;
-      const inst = s.inst;
-      const queue = this.queue;
-      const held = this.held;
-      const heldNow = this.heldNow;
-      for (let j = x * size, end = j + len; j < end; j++) {
-        const i = queue[j];
-        this.now = heldNow[i];
-        this.drainEvent = i;
-        try {
-          inst.onEvent(held[i]!);
-        } catch (err) {
-          this.failed(s, err);
+      // Most detectors take one type in one direction: one lane, already in event order.
+      let only: Lane | null = null;
+      let lanes = 0;
+      for (const lane of s.lanes) {
+        if (lane.n > 0) {
+          only = lane;
+          lanes++;
         }
       }
+      if (only === null) continue;
+      this.drainSlot = s.index;
+      if (lanes === 1) this.run(s, only.idx, only.n);
+      else this.run(s, this.merged(s), -1);
     }
     this.draining = false;
     this.now = saved;
+    for (const lane of this.busy) lane.n = 0;
+    this.busy.length = 0;
     this.held.fill(undefined, 0, n);
     this.heldCount = 0;
     if (this.deferred.length > 0) {
@@ -405,6 +423,35 @@ class EngineImpl implements Engine {
       d.sort((a, b) => a.order - b.order); // stable: one detector's raises on one event keep their order
       for (const r of d) this.apply(r.slot, r.spec, r.now);
     }
+  }
+
+  /** Runs a detector over held events idx[0, len) (len -1: up to the first -1). */
+  private run(s: Slot, idx: Int32Array, len: number): void {
+    const inst = s.inst;
+    const held = this.held;
+    const heldNow = this.heldNow;
+    const end = len < 0 ? idx.length : len;
+    for (let j = 0; j < end; j++) {
+      const i = idx[j];
+      if (i < 0) break;
+      this.now = heldNow[i];
+      this.drainEvent = i;
+      try {
+        inst.onEvent(held[i]!);
+      } catch (err) {
+        this.failed(s, err);
+      }
+    }
+  }
+
+  /** The positions of a detector's events from all its busy lanes, in event order, ended by -1. */
+  private merged(s: Slot): Int32Array {
+    const out = this.mergeBuf;
+    let k = 0;
+    for (const lane of s.lanes) for (let j = 0; j < lane.n; j++) out[k++] = lane.idx[j];
+    out.subarray(0, k).sort();
+    if (k < out.length) out[k] = -1;
+    return out;
   }
 
   flush(endTs?: number): void {
