@@ -1,6 +1,8 @@
 // The detector engine: routes each event to the detectors subscribed to its type, advances the
 // event-time clock (capture time, never the wall clock), and folds what they raise into alerts.
-// Hot path: one Map lookup per event plus the subscribed detectors; nothing is allocated here.
+// Hot path: the route of the event's type (the frequent types resolved once, the others by a short
+// scan) and then its detectors, each event at once, or (offline input) held in batches that each
+// detector runs over in turn; nothing is allocated per event here.
 import type { Alert, AlertSink, AlertSpec } from './types';
 import { AlertBook, type AlertSource, type BookStats } from './suppression';
 import { validateConfig, type ResolvedConfig } from './config';
