@@ -216,9 +216,8 @@ class EngineImpl implements Engine {
   /** Lanes holding events of the current batch. */
   private readonly busy: Lane[] = [];
   private mergeBuf = new Int32Array(0);
-  /** While a batch is handed out: the detector and event being run, and the raises held back. */
+  /** While a batch is handed out: the event being run, and the raises held back. */
   private draining = false;
-  private drainSlot = 0;
   private drainEvent = 0;
   private deferred: DeferredRaise[] = [];
   private readonly book: AlertBook;
@@ -409,9 +408,8 @@ class EngineImpl implements Engine {
         }
       }
       if (only === null) continue;
-      this.drainSlot = s.index;
       if (lanes === 1) this.run(s, only.idx, only.n);
-      else this.run(s, this.merged(s), -1);
+      else this.run(s, this.mergeBuf, this.merge(s));
     }
     this.draining = false;
     this.now = saved;
@@ -427,15 +425,13 @@ class EngineImpl implements Engine {
     }
   }
 
-  /** Runs a detector over held events idx[0, len) (len -1: up to the first -1). */
+  /** Runs a detector over the held events at positions idx[0, len). */
   private run(s: Slot, idx: Int32Array, len: number): void {
     const inst = s.inst;
     const held = this.held;
     const heldNow = this.heldNow;
-    const end = len < 0 ? idx.length : len;
-    for (let j = 0; j < end; j++) {
+    for (let j = 0; j < len; j++) {
       const i = idx[j];
-      if (i < 0) break;
       this.now = heldNow[i];
       this.drainEvent = i;
       try {
@@ -446,14 +442,13 @@ class EngineImpl implements Engine {
     }
   }
 
-  /** The positions of a detector's events from all its busy lanes, in event order, ended by -1. */
-  private merged(s: Slot): Int32Array {
+  /** Puts the positions of a detector's events from all its busy lanes in mergeBuf, in event order; returns how many. */
+  private merge(s: Slot): number {
     const out = this.mergeBuf;
     let k = 0;
     for (const lane of s.lanes) for (let j = 0; j < lane.n; j++) out[k++] = lane.idx[j];
     out.subarray(0, k).sort();
-    if (k < out.length) out[k] = -1;
-    return out;
+    return k;
   }
 
   flush(endTs?: number): void {
