@@ -2,7 +2,7 @@
 // capture time, looked up by message ID (piggybacked ACK, RST) and by token (separate responses).
 import type { AnomalyEvent, CoapMessage, FlowSide } from '../../events/types';
 import type { Dir } from '../../flow/types';
-import type { CoapAnomalyCode, CoapDecoded, CoapMessageDraft } from './parser';
+import type { CoapAnomalyCode, CoapMessageDraft } from './parser';
 
 /** What pairing reads of a message (a CoapDecoded or a decoded event); its token key is passed beside it. */
 export type PairingFields = Pick<CoapMessage, 'messageId' | 'code' | 'method' | 'uriPath' | 'observe'>;
@@ -542,50 +542,9 @@ export class ExchangeTable {
 }
 
 /**
- * Builds the coap.message event. Every field is assigned (undefined when absent) so that all
- * events share one object shape; `p` is the request a response was paired with, `matched`
- * undefined for messages that are not subject to pairing.
- */
-export function coapEvent(
-  d: CoapDecoded, ts: number, frame: number, flow: FlowSide,
-  matched: boolean | undefined, p: PairedRequest | undefined,
-): CoapMessage {
-  return {
-    type: 'coap.message',
-    ts,
-    frame,
-    flow,
-    version: d.version,
-    msgType: d.msgType,
-    code: d.code,
-    kind: d.kind,
-    method: d.method,
-    messageId: d.messageId,
-    token: d.token,
-    options: d.options,
-    uriHost: d.uriHost,
-    uriPath: d.uriPath,
-    uriQuery: d.uriQuery,
-    contentFormat: d.contentFormat,
-    observe: d.observe,
-    block1: d.block1,
-    block2: d.block2,
-    size1: d.size1,
-    size2: d.size2,
-    oscore: d.oscore,
-    payloadLength: d.payloadLength,
-    length: d.length,
-    matched,
-    requestFrame: p?.frame,
-    rttUs: p === undefined ? undefined : ts - p.ts,
-    requestMethod: p?.method,
-    requestPath: p?.path,
-  };
-}
-
-/**
- * Completes the event decoded in place (decodeCoapMessage) as coapEvent would build it:
- * `matched` undefined for messages not subject to pairing, `p` the request a response was paired with.
+ * Completes the event decoded in place (decodeCoapMessage): every field is assigned (undefined
+ * when absent), so all events share one object shape; `matched` undefined for messages not
+ * subject to pairing, `p` the request a response was paired with.
  */
 export function setPairing(m: CoapMessageDraft, matched: boolean | undefined, p: PairedRequest | undefined): CoapMessage {
   m.matched = matched;

@@ -2,10 +2,10 @@
 // as they were before requests moved into typed-array slots (PendingRequest objects in Maps
 // keyed by message ID and hex token, an expiry queue with lazily skipped dead entries). Slow
 // and simple; exchanges.test.ts checks that the handler gives the same events and counts.
-import type { EventSink } from '../../../../src/events/types';
+import type { CoapMessage, EventSink, FlowSide } from '../../../../src/events/types';
 import type { Dir, FlowInfo } from '../../../../src/flow/types';
 import {
-  type CoapHandlerOptions, type CoapStats, DEFAULT_MAX_PENDING, EXCHANGE_LIFETIME_US, coapAnomaly, coapEvent,
+  type CoapHandlerOptions, type CoapStats, type PairedRequest, DEFAULT_MAX_PENDING, EXCHANGE_LIFETIME_US, coapAnomaly,
   createCoapStats,
 } from '../../../../src/protocols/coap/exchanges';
 import { type CoapDecoded, parseCoap } from '../../../../src/protocols/coap/parser';
@@ -382,5 +382,48 @@ export function createReferenceCoapHandler(flow: FlowInfo, emit: EventSink, opts
       table.expire(ts);
       table.clear();
     },
+  };
+}
+
+/**
+ * Builds the coap.message event from a CoapDecoded, field by field (the handler decodes straight
+ * into its event; building it apart here keeps the reference independent of that). Every field is assigned (undefined when absent) so that all
+ * events share one object shape; `p` is the request a response was paired with, `matched`
+ * undefined for messages that are not subject to pairing.
+ */
+function coapEvent(
+  d: CoapDecoded, ts: number, frame: number, flow: FlowSide,
+  matched: boolean | undefined, p: PairedRequest | undefined,
+): CoapMessage {
+  return {
+    type: 'coap.message',
+    ts,
+    frame,
+    flow,
+    version: d.version,
+    msgType: d.msgType,
+    code: d.code,
+    kind: d.kind,
+    method: d.method,
+    messageId: d.messageId,
+    token: d.token,
+    options: d.options,
+    uriHost: d.uriHost,
+    uriPath: d.uriPath,
+    uriQuery: d.uriQuery,
+    contentFormat: d.contentFormat,
+    observe: d.observe,
+    block1: d.block1,
+    block2: d.block2,
+    size1: d.size1,
+    size2: d.size2,
+    oscore: d.oscore,
+    payloadLength: d.payloadLength,
+    length: d.length,
+    matched,
+    requestFrame: p?.frame,
+    rttUs: p === undefined ? undefined : ts - p.ts,
+    requestMethod: p?.method,
+    requestPath: p?.path,
   };
 }
