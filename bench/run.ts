@@ -61,7 +61,8 @@ function main(): void {
     const an = timed(process.execPath, [cli, 'analyze', '--no-store', '--no-flow-events', file]);
     if (an.status !== 0) throw new Error(`iotwatch analyze failed: ${an.stderr}`);
     const m = /: [a-z]+, (\d+) packets, \d+ bytes, ([\d.]+) s/.exec(an.stdout);
-    analyzes.push({ seconds: an.seconds, inProcess: m ? Number(m[2]) : NaN, packets: m ? Number(m[1]) : NaN, rssKb: 0 });
+    if (m === null) throw new Error(`iotwatch analyze: no capture line in its summary:\n${an.stdout.slice(0, 500)}`);
+    analyzes.push({ seconds: an.seconds, inProcess: Number(m[2]), packets: Number(m[1]), rssKb: 0 });
   }
   const medianOf = (xs: Run[]): Run => [...xs].sort((a, b) => a.seconds - b.seconds)[(xs.length - 1) >> 1];
   const median = medianOf(decodes);
