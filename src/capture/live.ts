@@ -56,6 +56,14 @@ interface CapModule {
   Cap: new () => CapHandle;
 }
 
+// cap 0.2.1 leaves a handle whose open() failed half set up: pcap_create succeeded, so its
+// pcap_t is kept, but the libuv poll handle was never initialised. Its destructor (run when
+// the garbage collector frees the object) and close() then stop that uninitialised poll
+// handle, and the process dies with SIGSEGV or a libuv assertion at some later, random
+// moment. Such handles are therefore kept reachable for the life of the process and never
+// closed: one small pcap_t per failed open, which a sensor only makes at start-up.
+const failedHandles: CapHandle[] = [];
+
 function loadCap(): CapModule {
   try {
     return require('cap') as CapModule;
@@ -102,6 +110,7 @@ export function startLiveCapture(opts: LiveCaptureOptions, onPacket: PacketHandl
   try {
     linkName = cap.open(opts.iface, opts.bpf ?? '', opts.bufferSize ?? 16 * 1024 * 1024, buffer);
   } catch (err) {
+    failedHandles.push(cap);
     throw new LiveCaptureError(`iotwatch: live capture on ${opts.iface}: ${(err as Error).message}`, { cause: err });
   }
   const linkType = capLinkType(linkName);

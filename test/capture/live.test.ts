@@ -97,6 +97,25 @@ describe('live capture', () => {
     expect(() => startLiveCapture({ iface: 'lo', bpf: 'udp port banana' }, () => {})).toThrow(/iotwatch: live capture on lo: /);
   });
 
+  it('survives garbage collection after failed opens (cap leaves such handles half set up)', () => {
+    // In a child process, so that a crash shows as its exit status and not as a dead test
+    // worker. Without the fix this died with SIGSEGV or a libuv assertion at the first gc().
+    const script = join(dir, 'failed-open-gc.ts');
+    writeFileSync(
+      script,
+      `import { setFlagsFromString } from 'node:v8';\nimport { runInNewContext } from 'node:vm';\n` +
+        `import { startLiveCapture } from ${JSON.stringify(resolve(__dirname, '../../src/capture/live'))};\n` +
+        `setFlagsFromString('--expose-gc');\nconst gc = runInNewContext('gc') as () => void;\n` +
+        `let failed = 0;\n` +
+        `for (let i = 0; i < 3; i++) for (const o of [{ iface: 'no-such-iface0' }, { iface: 'lo', bpf: 'udp port banana' }]) {\n` +
+        `  try { startLiveCapture(o, () => {}); } catch { failed++; }\n}\n` +
+        `for (let i = 0; i < 5; i++) { new Array(1e6).fill(i); gc(); }\n` +
+        `setTimeout(() => { gc(); console.log('ALIVE ' + failed); }, 100);\n`,
+    );
+    const r = spawnSync(resolve(__dirname, '../../node_modules/.bin/vite-node'), [script], { encoding: 'utf8', timeout: 60000 });
+    expect({ status: r.status, signal: r.signal, last: r.stdout.trim().split('\n').pop() }).toEqual({ status: 0, signal: null, last: 'ALIVE 6' });
+  }, 60000);
+
   it('says how to install cap when it is missing', () => {
     // Hide `cap` from the module resolver in a child process and call startLiveCapture there.
     const preload = join(dir, 'hide-cap.cjs');
