@@ -44,14 +44,11 @@ export async function decodeCommand(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new CliError('decode: no capture file given (see iotwatch decode --help)', 2);
   const base = pipelineOptions(values);
   const out = new LineWriter();
-  const counts = new Map<string, number>();
+  const counts = new EventCounts();
   const summaries: InputSummary[] = [];
   const summaryOnly = values.summary === true;
   const emit = summaryOnly
-    ? (e: IotEvent): void => {
-        const k = e.type === 'anomaly' ? `anomaly:${e.code}` : e.type;
-        counts.set(k, (counts.get(k) ?? 0) + 1);
-      }
+    ? (e: IotEvent): void => counts.add(e)
     : (e: IotEvent): void => out.line(stringifyEvent(e));
   for (const file of positionals) {
     const pipeline = new Pipeline({ ...base, emit });
@@ -64,12 +61,55 @@ export async function decodeCommand(argv: string[]): Promise<number> {
   if (summaryOnly) {
     if (values.json) {
       const proc = { maxRssKb: process.resourceUsage().maxRSS };
-      out.line(JSON.stringify({ events: Object.fromEntries([...counts].sort()), inputs: summaries, process: proc }));
+      out.line(JSON.stringify({ events: Object.fromEntries([...counts.toMap()].sort()), inputs: summaries, process: proc }));
     }
-    else out.line(formatSummary(counts, summaries));
+    else out.line(formatSummary(counts.toMap(), summaries));
   }
   await out.end();
   return 0;
+}
+
+/**
+ * Events per type, anomalies per code ("anomaly:CODE"). Types are a handful of interned constants
+ * met on every event, so a scan of identity comparisons, kept in order of frequency, costs less
+ * than hashing the type into a Map each time.
+ */
+export class EventCounts {
+  private readonly types: string[] = [];
+  private readonly ns: number[] = [];
+  private readonly anomalies = new Map<string, number>();
+
+  add(e: IotEvent): void {
+    const t = e.type;
+    if (t === 'anomaly') {
+      const k = `anomaly:${e.code}`;
+      this.anomalies.set(k, (this.anomalies.get(k) ?? 0) + 1);
+      return;
+    }
+    const types = this.types;
+    const ns = this.ns;
+    for (let i = 0; i < types.length; i++) {
+      if (types[i] !== t) continue;
+      const n = ++ns[i];
+      if (i > 0 && n > ns[i - 1]) {
+        // Move ahead of a less frequent type.
+        types[i] = types[i - 1];
+        ns[i] = ns[i - 1];
+        types[i - 1] = t;
+        ns[i - 1] = n;
+      }
+      return;
+    }
+    types.push(t);
+    ns.push(1);
+  }
+
+  toMap(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (let i = 0; i < this.types.length; i++) m.set(this.types[i], this.ns[i]);
+    for (const [k, n] of this.anomalies) m.set(k, n);
+    return m;
+  }
 }
 
 export function formatSummary(counts: Map<string, number>, inputs: InputSummary[]): string {
