@@ -184,7 +184,7 @@ export class ExchangeTable {
    * pending request, RFC 7252 4.2/4.3) is counted and keeps the original's time and frame.
    */
   add(dir: Dir, d: PairingFields, key: number | string, ts: number, frame: number, byMid: boolean): void {
-    const midHash = hashNumber(d.messageId);
+    const midHash = byMid ? hashNumber(d.messageId) : 0;
     const tokenHash = hashToken(key);
     if (byMid) {
       const prev = this.find(IDX_MID + dir, d.messageId, midHash);
