@@ -141,7 +141,7 @@ class Ctx implements DetectorContext {
     return this.slot.mod.id;
   }
   get now(): number {
-    return this.eng.now;
+    return this.eng.clock();
   }
   get startTs(): number {
     return this.eng.startTs;
@@ -150,7 +150,7 @@ class Ctx implements DetectorContext {
     return this.eng.learningEnd;
   }
   get learning(): boolean {
-    return this.eng.now < this.eng.learningEnd;
+    return this.eng.clock() < this.eng.learningEnd;
   }
   get baselineLoaded(): boolean {
     return this.eng.baselineLoaded;
@@ -282,6 +282,11 @@ class EngineImpl implements Engine {
     if (opts.baseline !== undefined && opts.baseline !== null) this.load(parseBaseline(opts.baseline));
   }
 
+  /** Capture time as the detectors see it: while a batch is handed out, that of the event being run. */
+  clock(): number {
+    return this.draining ? this.heldNow[this.drainEvent] : this.now;
+  }
+
   onEvent(e: InputEvent): void {
     // Every event shape passes here, so a field read at one site is a megamorphic lookup. The
     // frequent types read theirs at sites of their own (one shape each) and skip the type scan.
@@ -395,7 +400,6 @@ class EngineImpl implements Engine {
   private drain(): void {
     const n = this.heldCount;
     if (n === 0) return;
-    const saved = this.now;
     this.draining = true;
     for (const s of this.slots) {
       // Most detectors take one type in one direction: one lane, already in event order.
@@ -412,7 +416,6 @@ class EngineImpl implements Engine {
       else this.run(s, this.mergeBuf, this.merge(s));
     }
     this.draining = false;
-    this.now = saved;
     for (const lane of this.busy) lane.n = 0;
     this.busy.length = 0;
     this.held.fill(undefined, 0, n);
@@ -425,19 +428,25 @@ class EngineImpl implements Engine {
     }
   }
 
-  /** Runs a detector over the held events at positions idx[0, len). */
+  /**
+   * Runs a detector over the held events at positions idx[0, len). The event's clock is not
+   * copied to `now` for each call: clock() reads it from heldNow through drainEvent. The try
+   * block spans the loop, which resumes after the event that threw.
+   */
   private run(s: Slot, idx: Int32Array, len: number): void {
     const inst = s.inst;
     const held = this.held;
-    const heldNow = this.heldNow;
-    for (let j = 0; j < len; j++) {
-      const i = idx[j];
-      this.now = heldNow[i];
-      this.drainEvent = i;
+    let j = 0;
+    while (j < len) {
       try {
-        inst.onEvent(held[i]!);
+        for (; j < len; j++) {
+          const i = idx[j];
+          this.drainEvent = i;
+          inst.onEvent(held[i]!);
+        }
       } catch (err) {
         this.failed(s, err);
+        j++;
       }
     }
   }
@@ -479,7 +488,7 @@ class EngineImpl implements Engine {
         order: this.drainEvent * this.slots.length + slot.index,
         slot,
         spec: { ...spec, proof: { frames: p.frames.slice(), flows: p.flows.slice(), first: p.first, last: p.last, n: p.n } },
-        now: this.now,
+        now: this.heldNow[this.drainEvent],
       });
       return;
     }

@@ -81,6 +81,41 @@ describe('engine batch', () => {
     expect(b.alerts()).toEqual(a.alerts());
   });
 
+  it('shows each event its own clock (ctx.now, ctx.learning), and raises made mid-batch keep it', async () => {
+    const attack = (await decodeCapture(ATTACK)).events;
+    const seen = (batch: number) => {
+      const log: string[] = [];
+      const clocked = {
+        ...DETECTORS.find((d) => d.id === 'mqtt.rate_anomaly')!,
+        id: 'test.clock',
+        subscribes: ['mqtt.publish', 'mqtt.connect', 'coap.message'],
+        direction: undefined,
+        create: (ctx: { now: number; learning: boolean; alert(spec: unknown): void }) => ({
+          onEvent(e: IotEvent) {
+            log.push(`${e.frame} ${ctx.now} ${ctx.learning}`);
+            if (e.frame % 7 === 0) {
+              ctx.alert({
+                // A window start before now: the suppression interval runs from the raise's clock.
+                key: `k${e.frame % 5}`, windowStart: e.ts - 10_000_000, entity: { kind: 'client_id', value: 'x' }, summary: `at ${ctx.now}`,
+                evidence: {}, proof: { frames: [e.frame], flows: [], first: e.ts, last: e.ts, n: 1 }, count: 1,
+              });
+            }
+          },
+        }),
+      } as unknown as AnyDetector;
+      // learningEnd falls inside the capture: ctx.learning changes mid-batch.
+      const e = createEngine({ batch, detectors: [clocked], config: { learningPeriod: 5, suppress: 1 } });
+      for (const ev of attack) e.onEvent(ev);
+      e.flush();
+      return { log, alerts: e.alerts(), stats: e.stats() };
+    };
+    const base = seen(0);
+    expect(base.log.length).toBeGreaterThan(100);
+    expect(new Set(base.log.map((l) => l.split(' ')[2]))).toEqual(new Set(['true', 'false']));
+    expect(base.alerts.length).toBeGreaterThan(3); // suppression intervals end and new alerts open
+    for (const batch of [3, 64, 1024]) expect(seen(batch), `batch ${batch}`).toEqual(base);
+  });
+
   it('counts events per type, routed or not', () => {
     const e = createEngine({ batch: 16 });
     const flow = { proto: 'tcp', src: '10.0.0.1', sport: 1, dst: '10.0.0.2', dport: 1883, communityId: '', dir: 'to_server', flowId: 1, sensor: 's' };
