@@ -359,7 +359,8 @@ class EngineImpl implements Engine {
         break;
       }
     }
-    const r = found ?? this.routes.get(type) ?? this.addType(type);
+    // routeTypes holds every route's type: a type the scan misses has none yet.
+    const r = found ?? this.addType(type);
     this.lastType = type;
     this.lastRoute = r;
     return r;
@@ -488,7 +489,7 @@ class EngineImpl implements Engine {
         order: this.drainEvent * this.slots.length + slot.index,
         slot,
         spec: { ...spec, proof: { frames: p.frames.slice(), flows: p.flows.slice(), first: p.first, last: p.last, n: p.n } },
-        now: this.heldNow[this.drainEvent],
+        now: this.clock(),
       });
       return;
     }

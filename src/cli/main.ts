@@ -3,7 +3,6 @@
 import { CaptureFormatError } from '../capture/format';
 import { CliError } from './common';
 
-
 export const MAIN_HELP = `usage: iotwatch COMMAND [options]
 
 Passive MQTT and CoAP security monitoring.

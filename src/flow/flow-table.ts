@@ -569,6 +569,11 @@ export class FlowTable {
 
   private dropClosed(f: Flow): void {
     if (f.list !== null) f.list.remove(f);
+    this.unindex(f);
+  }
+
+  /** Takes a flow out of the index, and out of lastFlow, which only ever holds an indexed flow. */
+  private unindex(f: Flow): void {
     this.flows.delete(f);
     if (this.lastFlow === f) this.lastFlow = null;
   }
@@ -604,8 +609,7 @@ export class FlowTable {
       f.closedAt = ts;
       this.closedList.push(f);
     } else {
-      this.flows.delete(f);
-      if (this.lastFlow === f) this.lastFlow = null;
+      this.unindex(f);
     }
   }
 

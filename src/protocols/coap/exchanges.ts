@@ -121,6 +121,11 @@ const MIN_SLOTS = 8;
 /** How many answered exchanges a flow remembers to recognise retransmitted responses (RFC 7252 4.5). */
 const RECENT = 16;
 
+/** The six indexes, none made yet (each is made when first used). */
+function noIndexes(): (Int32Array | null)[] {
+  return [null, null, null, null, null, null];
+}
+
 function hashNumber(k: number): number {
   let h = Math.imul(k | 0, 0x9e3779b1) ^ Math.imul((k / 4294967296) | 0, 0x85ebca6b);
   h ^= h >>> 15;
@@ -150,7 +155,7 @@ export class ExchangeTable {
   private w = new Int32Array(0);
   private r: (string | undefined)[] = [];
   /** Six tables of `idxSize` two-int entries, IDX_* + direction, each made when first used. */
-  private idx: (Int32Array | null)[] = [null, null, null, null, null, null];
+  private idx = noIndexes();
   private idxSize = 0;
   private free = -1;
   private head = -1;
@@ -374,7 +379,7 @@ export class ExchangeTable {
     this.v = new Float64Array(0);
     this.w = new Int32Array(0);
     this.r = [];
-    this.idx = [null, null, null, null, null, null];
+    this.idx = noIndexes();
     this.idxSize = 0;
     this.free = this.head = this.tail = -1;
     this.headDue = Infinity;
@@ -471,7 +476,7 @@ export class ExchangeTable {
     this.cap = cap;
     // Indexes at most half full: rebuild them at twice the slot count.
     this.idxSize = cap * 2;
-    this.idx = [null, null, null, null, null, null];
+    this.idx = noIndexes();
     for (let s = 0; s < old; s++) {
       const flags = w[s * W + W_FLAGS];
       const dir = flags & DIR1;

@@ -213,7 +213,8 @@ const segHash: number[] = [];
 /**
  * uriPath from the `n` Uri-Path segments collected in segText: "/" before each segment (RFC
  * 7252 6.5 step 8). When every segment came from the text memo, the path comes from a memo of
- * its own, keyed by the segments' hashes and checked by the identity of the segment strings.
+ * its own, keyed by the segments' hashes and checked against the segment strings it was built
+ * from (on a hit they are the same memoised strings, so each comparison is a pointer check).
  */
 function pathOf(n: number): string {
   let h = n;
