@@ -116,6 +116,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       }
       if (e.kind !== 'request' || e.method === undefined) return;
       const path = e.uriPath ?? '/';
+      // A FlowSeen lives in the memo only (no table evicts it): its own lru needs no check.
       let fs = memo.get(e.flow, '');
       // A client asking the same things again (a sensor read every few seconds) costs a few comparisons.
       if (fs !== null && fs.server.lru >= 0 && fs.has(path, e.method)) return;

@@ -50,7 +50,9 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       if (e.oscore !== undefined) return;
       if (e.kind === 'request') {
         if (e.method === undefined || !writes.has(e.method)) return;
-        const f = memo.get(e.flow, '') ?? memo.set(e.flow, '', findings.observe(serverEndpoint(e.flow)));
+        let f = memo.get(e.flow, '');
+        if (f === null || f.lru < 0) f = memo.set(e.flow, '', findings.observe(serverEndpoint(e.flow)));
+        else if (f.lru === 0) f.lru = 1;
         f.proof.add(e);
         let paths = f.x.byMethod.get(e.method);
         if (paths === undefined) f.x.byMethod.set(e.method, (paths = new CappedSet(100)));

@@ -94,7 +94,8 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       if (e.flow.dir !== 'to_server') return;
       const key = clientKey(e);
       let d = memo.get(e.flow, key);
-      if (d === null) d = memo.set(e.flow, key, devices.get(key) ?? devices.set(key, new Device(key, new RobustBaseline(t.history, 0.1))));
+      if (d === null || d.lru < 0) d = memo.set(e.flow, key, devices.get(key) ?? devices.set(key, new Device(key, new RobustBaseline(t.history, 0.1))));
+      else if (d.lru === 0) d.lru = 1;
       if (d.reported !== 0) {
         raise(d, (e.ts - d.reported) / SECOND, limit(d), true);
         d.reported = 0;

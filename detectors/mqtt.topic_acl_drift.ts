@@ -103,7 +103,9 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: MqttPublish | MqttSubscribe): void {
       if (e.flow.dir !== 'to_server') return;
       const who = principal(e);
-      const k = memo.get(e.flow, who) ?? memo.set(e.flow, who, known.entry(who, e.ts));
+      let k = memo.get(e.flow, who);
+      if (k === null || k.lru < 0) k = memo.set(e.flow, who, known.entry(who, e.ts));
+      else if (k.lru === 0) k.lru = 1;
       if (e.type === 'mqtt.publish') {
         const topic = e.topic;
         if (topic === k.h0 || topic === k.h1) return;

@@ -51,19 +51,23 @@ export class FlowMemoTable {
   }
 }
 
-/** One detector's memo: a column of the engine's table, taken on first use. */
+/**
+ * One detector's memo: a column of the engine's table, taken on first use.
+ *
+ * get() hands back what was remembered as it is, possibly an entry its table has evicted since
+ * (`lru` -1). The caller checks that and marks a hit used (`lru` 0 -> 1) in its own code: the
+ * memos of all detectors share this code and hold values of several classes, so a read of `lru`
+ * here would be a megamorphic lookup for every event.
+ */
 export class FlowMemo<V extends LruEntry> {
   private k = -1;
 
   constructor(private readonly table: FlowMemoTable) {}
 
-  /** The value remembered for this flow side and key, unless it was evicted from its table since. */
+  /** The value remembered for this flow side and key, or null; the caller checks `lru` (see above). */
   get(side: FlowSide, key: string): V | null {
     if (this.k < 0) return null;
-    const v = this.table.get(side, key, this.k) as V | null;
-    if (v === null || v.lru < 0) return null;
-    if (v.lru === 0) v.lru = 1;
-    return v;
+    return this.table.get(side, key, this.k) as V | null;
   }
 
   set(side: FlowSide, key: string, v: V): V {

@@ -146,7 +146,8 @@ export class EntityWindows<X> {
   /** touch() for the entity of a flow: remembered per flow side, so a flow's next event skips the lookup. */
   touchFlow(side: FlowSide, key: string, ts: number, keyOf?: (side: FlowSide) => string): WindowSlot<X> {
     const s = this.memo.get(side, key);
-    if (s === null || ts >= this.windowEnd) return this.memo.set(side, key, this.touch(keyOf === undefined ? key : keyOf(side), ts));
+    if (s === null || s.lru < 0 || ts >= this.windowEnd) return this.memo.set(side, key, this.touch(keyOf === undefined ? key : keyOf(side), ts));
+    if (s.lru === 0) s.lru = 1;
     if (!s.live) this.activate(s, ts);
     return s;
   }

@@ -68,6 +68,22 @@ describe('EntityWindows', () => {
     expect(w.table.peek('a')!.base[0].samples()).toEqual([9]);
   });
 
+  it('touchFlow remembers a slot per flow side, and never hands back one its table evicted', () => {
+    const { w } = windows([], { ...rateDefaults, window: 60, maxEntities: 1 });
+    const a = w.touchFlow(f.up, 'a', at(1));
+    expect(w.touchFlow(f.up, 'a', at(2))).toBe(a); // remembered: no table lookup
+    expect(a.lru).toBe(1); // and marked used, as a table hit would be
+    const other = flow('10.0.0.3', '10.0.0.2');
+    w.touchFlow(other.up, 'b', at(3)); // the table holds one entity: 'a' goes
+    expect(a.lru).toBe(-1);
+    const again = w.touchFlow(f.up, 'a', at(4));
+    expect(again).not.toBe(a);
+    expect(w.table.peek('a')).toBe(again);
+    w.add(again, 0, 1);
+    expect(again.counts[0]).toBe(1); // counted in the live slot, not the evicted one
+    expect(a.counts[0]).toBe(0);
+  });
+
   it('while learning, nothing crosses', () => {
     const ctx = fakeContext({ learningEnd: at(600) });
     const w = new EntityWindows<null>(ctx, 'w', { ...rateDefaults, baseline: rateDefaults }, metric, { make: () => null });
