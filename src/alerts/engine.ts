@@ -431,9 +431,10 @@ class EngineImpl implements Engine {
     this.draining = false;
     for (const lane of this.busy) lane.n = 0;
     this.busy.length = 0;
-    // A loop, not fill(): held is a holey array, which fill() handles in the runtime.
-    const held = this.held;
-    for (let i = 0; i < n; i++) held[i] = undefined;
+    // A fresh array for the next batch (dropping this one lets the events go): a young array
+    // takes young events without the write barrier's slow path, which storing them into an old
+    // array costs on every event.
+    this.held = new Array<InputEvent | undefined>(this.batchSize);
     this.heldCount = 0;
     if (this.deferred.length > 0) {
       const d = this.deferred;
