@@ -413,12 +413,14 @@ class TlsConnection implements TlsHandler {
   }
 
   private emitAlert(dir: Dir, a: ReturnType<typeof parseAlert> | null): void {
-    const base = { type: 'tls.alert' as const, ts: this.ts, frame: this.frame, flow: this.flow.sides[dir] };
+    // Whole literals, not spreads of a common part (see the DTLS handler's emitAlert).
+    const { ts, frame } = this;
+    const flow = this.flow.sides[dir];
     let ev: TlsAlert;
     if (a === null || typeof a === 'string') {
-      ev = { ...base, encrypted: true, level: null, levelName: null, description: null, descriptionName: null };
+      ev = { type: 'tls.alert', ts, frame, flow, encrypted: true, level: null, levelName: null, description: null, descriptionName: null };
     } else {
-      ev = { ...base, encrypted: false, ...a };
+      ev = { type: 'tls.alert', ts, frame, flow, encrypted: false, level: a.level, levelName: a.levelName, description: a.description, descriptionName: a.descriptionName };
     }
     if (dir === this.serverDir && this.pending) this.flushFlight(true);
     this.emit(ev);
