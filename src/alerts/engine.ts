@@ -275,7 +275,7 @@ class EngineImpl implements Engine {
     if (!Number.isInteger(batch) || batch < 0 || batch > 1 << 20) throw new RangeError(`engine batch: expected an integer 0..${1 << 20}, got ${batch}`);
     this.batchSize = batch > 1 ? batch : 0;
     if (this.batchSize > 0) {
-      this.held = new Array<InputEvent | undefined>(this.batchSize).fill(undefined);
+      this.held = new Array<InputEvent | undefined>(this.batchSize);
       this.heldNow = new Float64Array(this.batchSize);
       this.mergeBuf = new Int32Array(this.batchSize);
       for (const r of this.routes.values()) {
@@ -342,11 +342,11 @@ class EngineImpl implements Engine {
     }
     const list = lane.slots;
     for (let i = 0; i < list.length; i++) {
+      const s = list[i];
       try {
-        const s = list[i];
         s.onEvent.call(s.inst, e);
       } catch (err) {
-        this.failed(list[i], err);
+        this.failed(s, err);
       }
     }
   }
