@@ -4,6 +4,7 @@
 // with the methods used and how many the server accepted (2.xx).
 import type { CoapMessage } from '../src/events/types';
 import { BaselineError, SECOND, defineDetector, type DetectorContext, type Schema } from './lib/detector';
+import { methodBit, methodMask, methodsOf } from './lib/coap';
 import { serverEndpoint } from './lib/endpoints';
 import { FlowMemo } from './lib/flow-memo';
 import type { LruEntry } from './lib/tables';
@@ -28,10 +29,6 @@ export const schema: Schema<typeof tunables> = {
   writeMethods: { type: 'string[]', description: 'methods that change state' },
 };
 
-/** Methods as bits, so a resource's baseline is one number. */
-const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'FETCH', 'PATCH', 'iPATCH'];
-const BIT = new Map(METHODS.map((m, i) => [m, 1 << i]));
-const methodsOf = (mask: number): string[] => METHODS.filter((_, i) => (mask & (1 << i)) !== 0);
 
 /** Per flow side: its server, and the last few requests found inside the baseline. */
 class FlowSeen implements LruEntry {
@@ -69,7 +66,8 @@ class Writes {
 }
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
-  const writes = new Set(t.writeMethods);
+  // Methods as bits (lib/coap), so a resource's baseline is one number.
+  const writes = methodMask(t.writeMethods);
   const servers = ctx.lru<Server>('servers', t.maxEntities);
   const memo = new FlowMemo<FlowSeen>(ctx.flowMemo);
   const server = (key: string, ts: number): Server =>
@@ -104,7 +102,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: CoapMessage): void {
       if (e.kind === 'response') {
         // Count writes the server accepted (2.xx) on resources already being reported.
-        if (e.requestMethod === undefined || !writes.has(e.requestMethod) || e.code.charCodeAt(0) !== 0x32) return;
+        if (e.requestMethod === undefined || (methodBit(e.requestMethod) & writes) === 0 || e.code.charCodeAt(0) !== 0x32) return;
         // No resource is live in this window (the usual case): no key to build, nothing to count.
         if (w.liveCount === 0) return;
         const s = w.table.peek(`${serverEndpoint(e.flow)}${e.requestPath ?? '/'}`);
@@ -124,9 +122,9 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       const sv = fs.server;
       const key = sv.key;
       const mask = sv.paths.get(path) ?? 0;
-      const bit = BIT.get(e.method) ?? 0;
+      const bit = methodBit(e.method);
       if ((mask & bit) !== 0) return fs.remember(path, e.method);
-      if (ctx.learning || e.ts < sv.learnUntil || !writes.has(e.method)) {
+      if (ctx.learning || e.ts < sv.learnUntil || (bit & writes) === 0) {
         if (mask !== 0 || sv.paths.size < t.maxResources) sv.paths.set(path, mask | bit);
         return;
       }
@@ -149,7 +147,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
         const sv = servers.set(row[0], new Server(row[0], 0));
         for (const r of row[1] as unknown[]) {
           if (!Array.isArray(r) || typeof r[0] !== 'string' || !Array.isArray(r[1]) || sv.paths.size >= t.maxResources) continue;
-          sv.paths.set(r[0], (r[1] as unknown[]).reduce<number>((m, x) => m | (BIT.get(String(x)) ?? 0), 0));
+          sv.paths.set(r[0], (r[1] as unknown[]).reduce<number>((m, x) => m | methodBit(String(x)), 0));
         }
       }
     },

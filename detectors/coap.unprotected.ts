@@ -3,6 +3,7 @@
 // One finding per server, with the resources written and how many writes it accepted (2.xx).
 import type { CoapMessage } from '../src/events/types';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
+import { methodBit, methodMask } from './lib/coap';
 import { serverEndpoint } from './lib/endpoints';
 import { FlowMemo } from './lib/flow-memo';
 import { Findings, findingSpec, type Finding } from './lib/posture';
@@ -32,7 +33,7 @@ class Writes {
 }
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
-  const writes = new Set(t.writeMethods);
+  const writes = methodMask(t.writeMethods);
   const memo = new FlowMemo<Finding<Writes>>(ctx.flowMemo);
   const findings = new Findings<Writes>(ctx, () => new Writes(), (f) => {
     const res = f.x.resources(10);
@@ -49,7 +50,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: CoapMessage): void {
       if (e.oscore !== undefined) return;
       if (e.kind === 'request') {
-        if (e.method === undefined || !writes.has(e.method)) return;
+        if (e.method === undefined || (methodBit(e.method) & writes) === 0) return;
         let f = memo.get(e.flow, '');
         if (f === null || f.lru < 0) f = memo.set(e.flow, '', findings.observe(serverEndpoint(e.flow)));
         else if (f.lru === 0) f.lru = 1;
@@ -58,7 +59,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
         if (paths === undefined) f.x.byMethod.set(e.method, (paths = new CappedSet(100)));
         paths.add(e.uriPath ?? '/');
         findings.report(f);
-      } else if (e.kind === 'response' && e.requestMethod !== undefined && writes.has(e.requestMethod) && e.code.charCodeAt(0) === 0x32) {
+      } else if (e.kind === 'response' && e.requestMethod !== undefined && (methodBit(e.requestMethod) & writes) !== 0 && e.code.charCodeAt(0) === 0x32) {
         const f = findings.get(serverEndpoint(e.flow));
         if (f === undefined) return;
         f.proof.add(e);

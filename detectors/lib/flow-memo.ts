@@ -16,6 +16,9 @@ function slot(side: FlowSide): number {
   return side.dir === 'to_server' ? side.flowId << 1 : (side.flowId << 1) | 1;
 }
 
+/** Columns a new table has room for; a table that runs out doubles them. */
+const FIRST_COLUMNS = 4;
+
 /** The engine-wide table: entry i is [side, key0, value0, key1, value1, ...]. */
 export class FlowMemoTable {
   private users = 0;
@@ -23,12 +26,23 @@ export class FlowMemoTable {
   private a: unknown[] = [];
   private readonly mask = (1 << BITS) - 1;
 
-  /** A column for one more memo. The table is rebuilt (emptied: it is only a cache) to make room. */
+  /**
+   * A column for one more memo. When the columns are all taken the table is rebuilt with twice
+   * as many (emptied: it is only a cache), so n memos cost log2(n) rebuilds, not n.
+   */
   register(): number {
-    this.users++;
-    this.stride = 1 + 2 * this.users;
-    this.a = new Array<unknown>(this.stride << BITS).fill(null);
-    return this.users - 1;
+    const k = this.users++;
+    const columns = (this.stride - 1) / 2;
+    if (k >= columns) {
+      this.stride = 1 + 2 * Math.max(FIRST_COLUMNS, columns * 2);
+      this.a = new Array<unknown>(this.stride << BITS).fill(null);
+    }
+    return k;
+  }
+
+  /** Memo columns the table has room for now. */
+  get columns(): number {
+    return (this.stride - 1) / 2;
   }
 
   get(side: FlowSide, key: string, k: number): unknown {
