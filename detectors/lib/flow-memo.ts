@@ -16,9 +16,6 @@ function slot(side: FlowSide): number {
   return side.dir === 'to_server' ? side.flowId << 1 : (side.flowId << 1) | 1;
 }
 
-/** Columns a new table has room for; a table that runs out doubles them. */
-const FIRST_COLUMNS = 4;
-
 /** The engine-wide table: entry i is [side, key0, value0, key1, value1, ...]. */
 export class FlowMemoTable {
   private users = 0;
@@ -27,22 +24,25 @@ export class FlowMemoTable {
   private readonly mask = (1 << BITS) - 1;
 
   /**
-   * A column for one more memo. When the columns are all taken the table is rebuilt with twice
-   * as many (emptied: it is only a cache), so n memos cost log2(n) rebuilds, not n.
+   * A column for one more memo. The table is rebuilt (emptied: it is only a cache) with rows just
+   * wide enough, so a flow side's memos stay in as few cache lines as they can. Memos register on
+   * first use, so a run rebuilds it once per memo (ten on the bench capture): a bare allocation,
+   * not filled (a hole reads as undefined, which no side equals; filling cost 12 M instructions).
    */
   register(): number {
-    const k = this.users++;
-    const columns = (this.stride - 1) / 2;
-    if (k >= columns) {
-      this.stride = 1 + 2 * Math.max(FIRST_COLUMNS, columns * 2);
-      this.a = new Array<unknown>(this.stride << BITS).fill(null);
-    }
-    return k;
+    this.users++;
+    this.stride = 1 + 2 * this.users;
+    const a = new Array<unknown>(this.stride << BITS);
+    // One object store makes it an array of any values (as the old one was) rather than of small
+    // integers, so code that reads the table keeps its array map across rebuilds.
+    a[0] = null;
+    this.a = a;
+    return this.users - 1;
   }
 
-  /** Memo columns the table has room for now. */
+  /** Memo columns the table has. */
   get columns(): number {
-    return (this.stride - 1) / 2;
+    return this.users;
   }
 
   get(side: FlowSide, key: string, k: number): unknown {

@@ -30,27 +30,32 @@ describe.each<[string, AnyDetector]>([
 });
 
 describe('FlowMemoTable', () => {
-  it('doubles its columns when memos run out of room, and keeps each memo to its own column', () => {
+  it('gives each memo a column of its own; a new column empties the table and never hands back a wrong value', () => {
     const table = new FlowMemoTable();
-    const side = flow('10.0.0.1', '10.0.0.9');
+    const side = flow('10.0.0.1', '10.0.0.9').up;
+    const other = flow('10.0.0.2', '10.0.0.9').up;
+    expect(table.get(side, '', 0)).toBeNull();
     const ids: number[] = [];
-    const widths: number[] = [];
-    for (let n = 0; n < 9; n++) {
-      ids.push(table.register());
-      widths.push(table.columns);
-    }
+    for (let n = 0; n < 9; n++) ids.push(table.register());
     expect(ids).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    // Rebuilt at the first, fifth and ninth memo only.
-    expect(widths).toEqual([4, 4, 4, 4, 8, 8, 8, 8, 16]);
+    expect(table.columns).toBe(9);
+    for (const k of ids) expect(table.get(side, '', k)).toBeNull();
     for (const k of ids) table.set(side, `key${k}`, k, { k });
     for (const k of ids) {
       expect(table.get(side, `key${k}`, k)).toEqual({ k });
       expect(table.get(side, 'other', k)).toBeNull();
+      expect(table.get(other, `key${k}`, k)).toBeNull();
     }
+    // A side of another flow that maps to the same row (flow ids 2048 apart) takes the row over:
+    // neither side is ever handed the other's values.
+    const clash = { ...side, flowId: side.flowId + 2048 };
+    table.set(clash, 'key0', 0, { clash: true });
+    expect(table.get(clash, 'key0', 0)).toEqual({ clash: true });
+    expect(table.get(clash, 'key1', 1)).toBeNull();
+    expect(table.get(side, 'key0', 0)).toBeNull();
+    table.set(side, 'key0', 0, { k: 0 });
     // A rebuild empties the table (it is a cache): nothing remembered before it is handed back.
-    const before = table.columns;
-    for (let n = ids.length; n <= before; n++) table.register();
-    expect(table.columns).toBe(before * 2);
+    table.register();
     for (const k of ids) expect(table.get(side, `key${k}`, k)).toBeNull();
   });
 });
