@@ -29,7 +29,6 @@ export const schema: Schema<typeof tunables> = {
   writeMethods: { type: 'string[]', description: 'methods that change state' },
 };
 
-
 /** Per flow side: its server, and the last few requests found inside the baseline. */
 class FlowSeen implements LruEntry {
   lru = 0;

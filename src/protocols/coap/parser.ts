@@ -132,8 +132,11 @@ export function coapOptionName(n: number): string {
 
 const MSG_TYPES: readonly CoapMsgType[] = ['CON', 'NON', 'ACK', 'RST'];
 
-/** RFC 7252 12.1.1 and RFC 8132 section 6 (FETCH, PATCH, iPATCH). */
-const METHODS: readonly (string | undefined)[] = [undefined, 'GET', 'POST', 'PUT', 'DELETE', 'FETCH', 'PATCH', 'iPATCH'];
+/** Request method names by code detail 1..7 (code 0.01 is GET): RFC 7252 12.1.1, RFC 8132 section 6. */
+export const COAP_METHOD_NAMES: readonly string[] = ['GET', 'POST', 'PUT', 'DELETE', 'FETCH', 'PATCH', 'iPATCH'];
+
+/** By code byte 0..7: a request's method name (0.00 is an empty message, not a method). */
+const METHODS: readonly (string | undefined)[] = [undefined, ...COAP_METHOD_NAMES];
 
 /** "c.dd" for every code byte (RFC 7252 section 3: 3-bit class, 5-bit detail). */
 const CODE_STRINGS: readonly string[] = Array.from({ length: 256 }, (_, b) => `${b >>> 5}.${String(b & 31).padStart(2, '0')}`);
