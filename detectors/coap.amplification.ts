@@ -88,9 +88,14 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
         s.x.clear();
       },
     });
+  const byServer = servers.bySide(serverEndpoint);
+  // A request counts for its source, a response for its receiver: on one flow side, two entities
+  // when the peers are client and server to each other.
+  const bySource = w.bySide(srcAddr);
+  const byDestination = w.bySide(dstAddr);
   /** Every response makes its server's window active (a server that never answers discovery has a baseline of 0). */
   const fanOut = (e: CoapMessage): void => {
-    const s = servers.touchSide(e.flow, e.ts, serverEndpoint);
+    const s = servers.touchSide(e.flow, e.ts, byServer);
     if (e.requestPath !== DISCOVERY) return;
     s.proof.add(e);
     if (s.x.add(e.flow.dst) && servers.add(s, 0, 1)) raiseServer(s, servers.windowStart);
@@ -100,11 +105,11 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: CoapMessage): void {
       if (e.kind === 'response') fanOut(e);
       if (e.kind === 'request') {
-        w.touchSide(e.flow, e.ts, srcAddr).x.requestBytes += e.length;
+        w.touchSide(e.flow, e.ts, bySource).x.requestBytes += e.length;
         return;
       }
       if (e.kind !== 'response') return;
-      const s = w.touchSide(e.flow, e.ts, dstAddr);
+      const s = w.touchSide(e.flow, e.ts, byDestination);
       const before = s.fired;
       s.x.responses++;
       s.counts[0] += e.length;

@@ -65,14 +65,19 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     },
   });
 
+  // A request counts for its source, anything else for its receiver: on one flow side, two
+  // entities when the peers are client and server to each other.
+  const bySource = w.bySide(srcAddr);
+  const byDestination = w.bySide(dstAddr);
+
   return {
     onEvent(e: CoapMessage): void {
       if (e.kind === 'request') {
-        w.touchSide(e.flow, e.ts, srcAddr).x.requests++;
+        w.touchSide(e.flow, e.ts, bySource).x.requests++;
         return;
       }
       // Every message an address receives makes its window active, so a clean window counts as 0.
-      const s = w.touchSide(e.flow, e.ts, dstAddr);
+      const s = w.touchSide(e.flow, e.ts, byDestination);
       let m: number;
       if (e.msgType === 'RST') m = 1;
       else if (e.kind === 'response') {

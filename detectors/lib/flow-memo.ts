@@ -53,6 +53,13 @@ export class FlowMemoTable {
     return a[j] === key ? a[j + 1] : null;
   }
 
+  /** get() for a column whose value is a function of the side alone: no key to compare. */
+  getSide(side: FlowSide, k: number): unknown {
+    const i = (slot(side) & this.mask) * this.stride;
+    const a = this.a;
+    return a[i] === side ? a[i + 2 + 2 * k] : null;
+  }
+
   set(side: FlowSide, key: string, k: number, v: unknown): void {
     const i = (slot(side) & this.mask) * this.stride;
     const a = this.a;
@@ -82,6 +89,12 @@ export class FlowMemo<V extends LruEntry> {
   get(side: FlowSide, key: string): V | null {
     if (this.k < 0) return null;
     return this.table.get(side, key, this.k) as V | null;
+  }
+
+  /** get() for a memo whose value is a function of the flow side alone (set with any one key). */
+  getSide(side: FlowSide): V | null {
+    if (this.k < 0) return null;
+    return this.table.getSide(side, this.k) as V | null;
   }
 
   set(side: FlowSide, key: string, v: V): V {

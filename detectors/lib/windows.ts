@@ -78,6 +78,12 @@ export class WindowSlot<X> implements LruEntry {
   }
 }
 
+/** See EntityWindows.bySide. */
+export interface SideKey<X> {
+  readonly keyOf: (side: FlowSide) => string;
+  readonly memo: FlowMemo<WindowSlot<X>>;
+}
+
 export interface WindowHooks<X> {
   make(key: string): X;
   /** The window of a slot closes; `s.fired` tells which metrics crossed (refresh their alerts here). */
@@ -136,17 +142,34 @@ export class EntityWindows<X> {
   }
 
   /**
-   * touch() for an entity that is a function of the flow side (its server, its source address):
-   * the key is only computed when the flow side is not remembered yet.
+   * A key that is a function of the flow side (its server, its source address), for touchSide:
+   * each has a memo of its own, since one flow side can stand for two entities (a CoAP peer that
+   * is client and server on one flow sends requests and responses on the same side).
    */
-  touchSide(side: FlowSide, ts: number, keyOf: (side: FlowSide) => string): WindowSlot<X> {
-    return this.touchFlow(side, '', ts, keyOf);
+  bySide(keyOf: (side: FlowSide) => string): SideKey<X> {
+    return { keyOf, memo: new FlowMemo(this.ctx.flowMemo) };
+  }
+
+  /** touch() for the entity `by` makes of the flow side: its key is only computed when the side is not remembered yet. */
+  touchSide(side: FlowSide, ts: number, by: SideKey<X>): WindowSlot<X> {
+    const s = by.memo.getSide(side);
+    // The usual case, small enough to be inlined into the detector: remembered, live, current.
+    if (s !== null && s.lru > 0 && s.live === true && ts < this.windowEnd) return s;
+    return this.renewMemo(by.memo, side, '', ts, s, by.keyOf);
   }
 
   /** touch() for the entity of a flow: remembered per flow side, so a flow's next event skips the lookup. */
-  touchFlow(side: FlowSide, key: string, ts: number, keyOf?: (side: FlowSide) => string): WindowSlot<X> {
+  touchFlow(side: FlowSide, key: string, ts: number): WindowSlot<X> {
     const s = this.memo.get(side, key);
-    if (s === null || s.lru < 0 || ts >= this.windowEnd) return this.memo.set(side, key, this.touch(keyOf === undefined ? key : keyOf(side), ts));
+    if (s !== null && s.lru > 0 && s.live === true && ts < this.windowEnd) return s;
+    return this.renewMemo(this.memo, side, key, ts, s, undefined);
+  }
+
+  /** The rest of touchSide and touchFlow, out of line: a miss, an evicted or idle slot, a new window. */
+  private renewMemo(
+    memo: FlowMemo<WindowSlot<X>>, side: FlowSide, key: string, ts: number, s: WindowSlot<X> | null, keyOf: ((side: FlowSide) => string) | undefined,
+  ): WindowSlot<X> {
+    if (s === null || s.lru < 0 || ts >= this.windowEnd) return memo.set(side, key, this.touch(keyOf === undefined ? key : keyOf(side), ts));
     if (s.lru === 0) s.lru = 1;
     if (!s.live) this.activate(s, ts);
     return s;

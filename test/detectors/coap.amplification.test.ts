@@ -55,6 +55,22 @@ describe('coap.amplification', () => {
     expect(run(detector, [...learning(), ...sweep(9)], opts).alerts).toHaveLength(0);
   });
 
+  it('a peer that is client and server on one flow (LwM2M): responses it sends count for their receiver', () => {
+    // The device registers (its request on the flow's first side), then the server reads it:
+    // requests on the other side, large responses on the first. The responses go to the server
+    // (new, so judged by the cold threshold, 1 MB), and so do the bytes of its requests.
+    const lw = coapFlow(client, '10.0.1.5');
+    const rev = { up: lw.down, down: lw.up };
+    const reads = spread(1000, 300, 60, (t) => [
+      coapRequest(rev, t, 'GET', '/3/0', { length: 20 }),
+      coapResponse(rev, t + 2000, '2.05', { length: 1000, requestMethod: 'GET', requestPath: '/3/0' }),
+    ]).flat();
+    const { alerts } = run(detector, [...learning(), coapRequest(lw, at(299), 'POST', '/rd'), ...reads], opts);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ entity: { kind: 'address', value: '10.0.1.5' } });
+    expect(alerts[0].evidence).toMatchObject({ metric: 'response_bytes', observed: 1_000_000, threshold: 1_000_000, requestBytes: 20_000 });
+  });
+
   it('suppression: one alert per target and window', () => {
     const { alerts, log } = run(detector, [...learning(), ...reflect(500)], opts);
     expect(alerts).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detector } from '../../detectors/coap.spoofed_response';
-import { coapFlow, coapRequest, coapReset, coapResponse, run, spread } from './helpers';
+import { at, coapFlow, coapRequest, coapReset, coapResponse, run, spread } from './helpers';
 
 const client = '10.0.0.50';
 const sensor = coapFlow(client, '10.0.1.5');
@@ -34,6 +34,15 @@ describe('coap.spoofed_response', () => {
     const rst = (n: number) => spread(n, 300, 60, (t) => coapReset(sensor, t));
     expect(run(detector, [...learning(), ...rst(20)], opts).alerts.map((a) => a.evidence.metric)).toEqual(['resets']);
     expect(run(detector, [...learning(), ...rst(19)], opts).alerts).toHaveLength(0);
+  });
+
+  it('a peer that is client and server on one flow: resets it sends count for their receiver', () => {
+    // The device sends a request on the flow's first side, then resets on that same side: they
+    // are for the server (new, so judged by the cold threshold, 100), not for the device.
+    const lw = coapFlow(client, '10.0.1.5');
+    const events = [...learning(), coapRequest(lw, at(300), 'POST', '/rd'), ...spread(100, 301, 59, (t) => coapReset(lw, t, false))];
+    const { alerts } = run(detector, events, opts);
+    expect(alerts.map((a) => [a.entity.value, a.evidence.metric, a.evidence.observed, a.evidence.threshold])).toEqual([['10.0.1.5', 'resets', 100, 100]]);
   });
 
   it('suppression: one alert, refreshed at window close', () => {

@@ -84,6 +84,22 @@ describe('EntityWindows', () => {
     expect(a.counts[0]).toBe(0);
   });
 
+  it('touchSide remembers per side and per key function: one side can stand for two entities', () => {
+    const { w } = windows();
+    const bySrc = w.bySide((s) => s.src);
+    const byDst = w.bySide((s) => s.dst);
+    const src = w.touchSide(f.up, at(1), bySrc);
+    const dst = w.touchSide(f.up, at(2), byDst);
+    expect([src.key, dst.key]).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(w.touchSide(f.up, at(3), bySrc)).toBe(src);
+    expect(w.touchSide(f.up, at(4), byDst)).toBe(dst);
+    // A new window: the remembered slot is made live again, not handed back idle.
+    const next = w.touchSide(f.up, at(61), bySrc);
+    expect(next).toBe(src);
+    expect(next.live).toBe(true);
+    expect(next.first).toBe(at(61));
+  });
+
   it('while learning, nothing crosses', () => {
     const ctx = fakeContext({ learningEnd: at(600) });
     const w = new EntityWindows<null>(ctx, 'w', { ...rateDefaults, baseline: rateDefaults }, metric, { make: () => null });
