@@ -345,11 +345,14 @@ class EngineImpl implements Engine {
       flow = c.flow;
       r = this.coapRoute;
     } else {
-      ts = rareTs(e);
+      // A number for certain (a call's result is any value to the compiler): ts stays an unboxed
+      // double on every path, where a merge with an unknown value would box it, one allocation an event.
+      ts = +rareTs(e);
       flow = rareFlow(e);
       r = this.routeOf(type);
     }
-    if (!this.started) this.start(ts);
+    // Booleans compared with true: a bare test is a generic truthiness check to the compiler.
+    if (this.started !== true) this.start(ts);
     if (ts > this.now) {
       if (ts >= this.nextTick) {
         // Detectors see every earlier event before the tick, as without batching.
@@ -366,7 +369,7 @@ class EngineImpl implements Engine {
     }
     // Detectors of one direction only are not called for the other's events.
     let lane = r.all;
-    if (r.split && flow !== undefined) lane = flow.dir === 'to_server' ? r.toServer : flow.dir === 'to_client' ? r.toClient : lane;
+    if (r.split === true && flow !== undefined) lane = flow.dir === 'to_server' ? r.toServer : flow.dir === 'to_client' ? r.toClient : lane;
     if (this.batchSize > 0) {
       this.hold(e, lane);
       return;
