@@ -95,7 +95,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   const byDestination = w.bySide(dstAddr);
   /** Every response makes its server's window active (a server that never answers discovery has a baseline of 0). */
   const fanOut = (e: CoapMessage): void => {
-    const s = servers.touchSide(e.flow, e.ts, byServer);
+    const s = servers.touchSide(e, byServer);
     if (e.requestPath !== DISCOVERY) return;
     s.proof.add(e);
     if (s.x.add(e.flow.dst) && servers.add(s, 0, 1)) raiseServer(s, servers.windowStart);
@@ -105,11 +105,11 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: CoapMessage): void {
       if (e.kind === 'response') fanOut(e);
       if (e.kind === 'request') {
-        w.touchSide(e.flow, e.ts, bySource).x.requestBytes += e.length;
+        w.touchSide(e, bySource).x.requestBytes += e.length;
         return;
       }
       if (e.kind !== 'response') return;
-      const s = w.touchSide(e.flow, e.ts, byDestination);
+      const s = w.touchSide(e, byDestination);
       const before = s.fired;
       s.x.responses++;
       s.counts[0] += e.length;

@@ -58,7 +58,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   return {
     onEvent(e: CoapMessage): void {
       if (e.kind !== 'request') return;
-      const s = w.touchSide(e.flow, e.ts, byServer);
+      const s = w.touchSide(e, byServer);
       const crossed = w.add(s, 0, 1);
       // Evidence (frames, sources) is kept from halfway to the absolute minimum on.
       if (w.near(s, 0)) {

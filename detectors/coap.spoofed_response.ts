@@ -73,11 +73,11 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   return {
     onEvent(e: CoapMessage): void {
       if (e.kind === 'request') {
-        w.touchSide(e.flow, e.ts, bySource).x.requests++;
+        w.touchSide(e, bySource).x.requests++;
         return;
       }
       // Every message an address receives makes its window active, so a clean window counts as 0.
-      const s = w.touchSide(e.flow, e.ts, byDestination);
+      const s = w.touchSide(e, byDestination);
       let m: number;
       if (e.msgType === 'RST') m = 1;
       else if (e.kind === 'response') {

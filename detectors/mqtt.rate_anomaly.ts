@@ -3,6 +3,7 @@
 import type { MqttPublish } from '../src/events/types';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { clientKey } from './lib/mqtt';
+import { NO_VALUE } from './lib/sets';
 import { CappedSet } from './lib/tables';
 import { EntityWindows, rateDefaults, rateSchema, type WindowSlot } from './lib/windows';
 
@@ -32,9 +33,9 @@ export const schema: Schema<typeof tunables> = {
  */
 class Side {
   /** The client's last two topics and their slots, checked before the map (a topic string recurs as one object). */
-  t0: string | null = null;
+  t0: string = NO_VALUE;
   s0: WindowSlot<Side> | null = null;
-  t1: string | null = null;
+  t1: string = NO_VALUE;
   s1: WindowSlot<Side> | null = null;
   topics: Map<string, WindowSlot<Side>> | null = null;
   publishers: CappedSet | null = null;
@@ -69,17 +70,18 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       });
     return w;
   };
-  /** The topic's slot, through the client's own cache of its topics. */
-  const topicOf = (c: WindowSlot<Side>, topic: string, ts: number): WindowSlot<Side> => {
+  /** The topic's slot, through the client's own cache of its topics (the event, not its time: see renew). */
+  const topicOf = (c: WindowSlot<Side>, e: MqttPublish): WindowSlot<Side> => {
     const x = c.x;
+    const topic = e.topic;
     if (x.t0 === topic) {
-      const r = topics.renew(x.s0!, ts);
+      const r = topics.renew(x.s0!, e);
       if (r !== null) return r;
     } else if (x.t1 === topic) {
-      const r = topics.renew(x.s1!, ts);
+      const r = topics.renew(x.s1!, e);
       if (r !== null) return r;
     }
-    const got = topicFromMap(c, topic, ts);
+    const got = topicFromMap(c, e);
     if (x.t0 === topic) x.s0 = got;
     else if (x.t1 === topic) x.s1 = got;
     else {
@@ -90,13 +92,14 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     }
     return got;
   };
-  const topicFromMap = (c: WindowSlot<Side>, topic: string, ts: number): WindowSlot<Side> => {
+  const topicFromMap = (c: WindowSlot<Side>, e: MqttPublish): WindowSlot<Side> => {
     const cache = (c.x.topics ??= new Map());
+    const topic = e.topic;
     const kept = cache.get(topic);
-    const s = kept === undefined ? null : topics.renew(kept, ts);
+    const s = kept === undefined ? null : topics.renew(kept, e);
     if (s !== null) return s;
     if (cache.size >= TOPICS_PER_CLIENT) cache.clear();
-    const fresh = topics.touch(topic, ts);
+    const fresh = topics.touch(topic, e.ts);
     cache.set(topic, fresh);
     return fresh;
   };
@@ -107,13 +110,13 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: MqttPublish): void {
       // Only what clients send: the broker's deliveries to subscribers are fan-out, not the publisher's rate.
       if (e.flow.dir !== 'to_server') return;
-      const c = clients.touchFlow(e.flow, clientKey(e), e.ts);
+      const c = clients.touchFlow(e, clientKey(e));
       const crossedClient = clients.add(c, 0, 1);
       // Evidence (frames, publishers) is kept from halfway to the absolute minimum on.
       if (clients.near(c, 0)) c.proof.add(e);
       if (crossedClient) raise(clients, c, clients.windowStart, false);
 
-      const tp = topicOf(c, e.topic, e.ts);
+      const tp = topicOf(c, e);
       const crossed = topics.add(tp, 0, 1);
       if (topics.near(tp, 0)) {
         tp.proof.add(e);

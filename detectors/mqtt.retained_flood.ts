@@ -70,7 +70,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       if (e.flow.dir !== 'to_server') return;
       // Every PUBLISH makes the client's window active, so a window without retained messages
       // counts as 0: a client that never retained anything has a baseline of 0, not none.
-      const s = w.touchFlow(e.flow, principal(e), e.ts);
+      const s = w.touchFlow(e, principal(e));
       if (!e.retain) return;
       s.x.kind = principalKind(e);
       s.proof.add(e);

@@ -7,7 +7,7 @@
 import type { MqttPublish, MqttSubscribe } from '../src/events/types';
 import { defineDetector, type DetectorContext, type Schema } from './lib/detector';
 import { principal, subtreeAncestors, topicSubtree, unshared } from './lib/mqtt';
-import { SetBaselines, type KnownSet } from './lib/sets';
+import { NO_VALUE, SetBaselines, type KnownSet } from './lib/sets';
 import { FlowMemo } from './lib/flow-memo';
 import { CappedSet } from './lib/tables';
 import { EntityWindows, type WindowSlot } from './lib/windows';
@@ -94,7 +94,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     if (k.hot === null) k.hot = new Set();
     else if (k.hot.size >= HOT_TOPICS) {
       k.hot.clear();
-      k.h0 = k.h1 = null;
+      k.h0 = k.h1 = NO_VALUE;
     }
     k.hot.add(topic);
   };

@@ -65,7 +65,12 @@ export class FlowMemoTable {
     const a = this.a;
     if (a[i] !== side) {
       a[i] = side;
-      for (let x = i + 1; x < i + this.stride; x++) a[x] = null;
+      // Keys '' rather than null: the key comparison in get() then only ever sees strings, which
+      // compiles to a pointer comparison when they are interned (see src/util/intern).
+      for (let x = i + 1; x < i + this.stride; x += 2) {
+        a[x] = '';
+        a[x + 1] = null;
+      }
     }
     a[i + 1 + 2 * k] = key;
     a[i + 2 + 2 * k] = v;

@@ -5,14 +5,21 @@ import type { DetectorContext } from './detector';
 import { BaselineError, SECOND } from './detector';
 import type { LruEntry, LruTable } from './tables';
 
+/**
+ * "None yet" in caches of strings compared by identity (h0, h1 here; a detector's last topics): a
+ * lone surrogate, which no decoded string contains (UTF-8 decoding never yields one). A string
+ * rather than null, so the comparisons only ever see strings (see src/util/intern).
+ */
+export const NO_VALUE = '\uD800';
+
 export class KnownSet implements LruEntry {
   lru = 0;
   readonly items = new Set<string>();
   /** A detector's cache of raw values already found inside `items` (hot path), or null. */
   hot: Set<string> | null = null;
   /** The last two values found in `hot` (always members of it; cleared with it), checked first. */
-  h0: string | null = null;
-  h1: string | null = null;
+  h0: string = NO_VALUE;
+  h1: string = NO_VALUE;
 
   constructor(public learnUntil: number) {}
 }

@@ -78,6 +78,16 @@ export class WindowSlot<X> implements LruEntry {
   }
 }
 
+/** What renew() needs of an event: its capture time. */
+export interface AtTime {
+  readonly ts: number;
+}
+
+/** What touchSide() and touchFlow() need of an event: its flow side and capture time. */
+export interface AtFlow extends AtTime {
+  readonly flow: FlowSide;
+}
+
 /** See EntityWindows.bySide. */
 export interface SideKey<X> {
   readonly keyOf: (side: FlowSide) => string;
@@ -131,11 +141,18 @@ export class EntityWindows<X> {
 
   /**
    * touch() for a slot the caller kept from an earlier touch (in a small cache of its own): the
-   * slot made current again, or null when the table evicted it since.
+   * slot made current again, or null when the table evicted it since. Takes the event rather than
+   * its time: a double passed on to a call is boxed first, one allocation per event.
    */
-  renew(s: WindowSlot<X>, ts: number): WindowSlot<X> | null {
+  renew(s: WindowSlot<X>, e: AtTime): WindowSlot<X> | null {
+    if (s.lru > 0 && s.live === true && e.ts < this.windowEnd) return s;
+    return this.renewSlow(s, e);
+  }
+
+  private renewSlow(s: WindowSlot<X>, e: AtTime): WindowSlot<X> | null {
     if (s.lru < 0) return null;
     if (s.lru === 0) s.lru = 1;
+    const ts = e.ts;
     if (ts >= this.windowEnd) this.roll(ts);
     if (!s.live) this.activate(s, ts);
     return s;
@@ -150,25 +167,30 @@ export class EntityWindows<X> {
     return { keyOf, memo: new FlowMemo(this.ctx.flowMemo) };
   }
 
-  /** touch() for the entity `by` makes of the flow side: its key is only computed when the side is not remembered yet. */
-  touchSide(side: FlowSide, ts: number, by: SideKey<X>): WindowSlot<X> {
-    const s = by.memo.getSide(side);
+  /**
+   * touch() for the entity `by` makes of the event's flow side: its key is only computed when the
+   * side is not remembered yet.
+   */
+  touchSide(e: AtFlow, by: SideKey<X>): WindowSlot<X> {
+    const s = by.memo.getSide(e.flow);
     // The usual case, small enough to be inlined into the detector: remembered, live, current.
-    if (s !== null && s.lru > 0 && s.live === true && ts < this.windowEnd) return s;
-    return this.renewMemo(by.memo, side, '', ts, s, by.keyOf);
+    if (s !== null && s.lru > 0 && s.live === true && e.ts < this.windowEnd) return s;
+    return this.renewMemo(by.memo, e, '', s, by.keyOf);
   }
 
-  /** touch() for the entity of a flow: remembered per flow side, so a flow's next event skips the lookup. */
-  touchFlow(side: FlowSide, key: string, ts: number): WindowSlot<X> {
-    const s = this.memo.get(side, key);
-    if (s !== null && s.lru > 0 && s.live === true && ts < this.windowEnd) return s;
-    return this.renewMemo(this.memo, side, key, ts, s, undefined);
+  /** touch() for the entity of the event's flow: remembered per flow side, so a flow's next event skips the lookup. */
+  touchFlow(e: AtFlow, key: string): WindowSlot<X> {
+    const s = this.memo.get(e.flow, key);
+    if (s !== null && s.lru > 0 && s.live === true && e.ts < this.windowEnd) return s;
+    return this.renewMemo(this.memo, e, key, s, undefined);
   }
 
   /** The rest of touchSide and touchFlow, out of line: a miss, an evicted or idle slot, a new window. */
   private renewMemo(
-    memo: FlowMemo<WindowSlot<X>>, side: FlowSide, key: string, ts: number, s: WindowSlot<X> | null, keyOf: ((side: FlowSide) => string) | undefined,
+    memo: FlowMemo<WindowSlot<X>>, e: AtFlow, key: string, s: WindowSlot<X> | null, keyOf: ((side: FlowSide) => string) | undefined,
   ): WindowSlot<X> {
+    const side = e.flow;
+    const ts = e.ts;
     if (s === null || s.lru < 0 || ts >= this.windowEnd) return memo.set(side, key, this.touch(keyOf === undefined ? key : keyOf(side), ts));
     if (s.lru === 0) s.lru = 1;
     if (!s.live) this.activate(s, ts);

@@ -5,6 +5,7 @@
 import type { DecodedPacket } from '../capture/types';
 import type { AnomalyEvent, FlowEnd, FlowSide, FlowStart, IotEvent } from '../events/types';
 import { ipToText } from './address';
+import { intern } from '../util/intern';
 import { communityIdV1 } from './community-id';
 import { FlowHash, FlowKey } from './flow-hash';
 import { ReassemblyBudget, TcpStream, type StreamSink } from './tcp-reassembly';
@@ -219,6 +220,9 @@ class Flow extends FlowKey implements FlowInfo, StreamSink {
     this.midstream = midstream;
     this.serverPort = serverPort;
     this.clientPort = clientPort;
+    // Addresses key detector state (a client without a client id, a CoAP server): interned.
+    client = intern(client);
+    server = intern(server);
     this.sides = [
       { proto, src: client, sport: clientPort, dst: server, dport: serverPort, communityId, dir: 'to_server', flowId, sensor },
       { proto, src: server, sport: serverPort, dst: client, dport: clientPort, communityId, dir: 'to_client', flowId, sensor },

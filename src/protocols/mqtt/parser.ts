@@ -2,6 +2,7 @@
 // PINGREQ/PINGRESP, DISCONNECT). Everything here reads buf[start, end) and allocates nothing
 // on the common path; results go into caller-owned scratch objects.
 import { isUtf8 } from 'node:buffer';
+import { intern } from '../../util/intern';
 
 // Control packet types [MQTT-2.2.1] (MQTT 5 section 2.1.2).
 export const RESERVED = 0;
@@ -236,8 +237,11 @@ export class TopicMemo {
     const f = scanString(buf, start, end);
     const text = decodeString(buf, start, end, f);
     this.lastFlags = f;
-    if ((f & STR_NON_ASCII) === 0 && n <= 1024) this.remember(slot, text, f, buf, start, n);
-    return text;
+    if ((f & STR_NON_ASCII) !== 0 || n > 1024) return text;
+    // A remembered topic is handed out for every later message: interned (see util/intern).
+    const t = intern(text);
+    this.remember(slot, t, f, buf, start, n);
+    return t;
   }
 
   /** Puts a topic in `slot`: the array is rebuilt (a miss is rare and costs a decode anyway). */

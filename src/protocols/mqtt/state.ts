@@ -15,6 +15,7 @@ import {
   hex2, isStrictHeaderByte, plausibleRemaining, readFixedHeader, scanString, stringIsBad,
 } from './parser';
 import { NO_PASSWORD, SecretHasher } from './password';
+import { intern } from '../../util/intern';
 import { PropScan, decodeSimpleProperties, scanProperties } from './properties';
 import {
   type AckListInfo, type AuthInfo, type ConnackInfo, type SubscribeInfo, type UnsubscribeInfo,
@@ -1043,8 +1044,9 @@ export class MqttConnection implements TcpAppHandler {
 
   private setIdentity(clientId: string, username: string | null): void {
     this.identitySet = true;
-    this.clientId = clientId;
-    this.username = username;
+    // Every later event of the connection carries these: interned, detectors compare them by identity.
+    this.clientId = intern(clientId);
+    this.username = username === null ? null : intern(username);
   }
 
   private hashRanges(buf: Buffer, ranges: readonly number[]): PasswordInfo[] {
@@ -1103,7 +1105,7 @@ export class MqttConnection implements TcpAppHandler {
         // Topic Alias Maximum the server accepts from the client; absent means none (3.2.2.3.8).
         this.dirs[0].aliasMax = Math.max(0, c.topicAliasMaximum);
         // [MQTT-3.2.2-16]: the server names a client that connected with an empty client id.
-        if (c.assignedClientId !== null && this.clientId === '') this.clientId = c.assignedClientId;
+        if (c.assignedClientId !== null && this.clientId === '') this.clientId = intern(c.assignedClientId);
       }
     }
     return Object.assign(this.base(d, end - p), body);

@@ -70,13 +70,13 @@ describe('EntityWindows', () => {
 
   it('touchFlow remembers a slot per flow side, and never hands back one its table evicted', () => {
     const { w } = windows([], { ...rateDefaults, window: 60, maxEntities: 1 });
-    const a = w.touchFlow(f.up, 'a', at(1));
-    expect(w.touchFlow(f.up, 'a', at(2))).toBe(a); // remembered: no table lookup
+    const a = w.touchFlow({ flow: f.up, ts: at(1) }, 'a');
+    expect(w.touchFlow({ flow: f.up, ts: at(2) }, 'a')).toBe(a); // remembered: no table lookup
     expect(a.lru).toBe(1); // and marked used, as a table hit would be
     const other = flow('10.0.0.3', '10.0.0.2');
-    w.touchFlow(other.up, 'b', at(3)); // the table holds one entity: 'a' goes
+    w.touchFlow({ flow: other.up, ts: at(3) }, 'b'); // the table holds one entity: 'a' goes
     expect(a.lru).toBe(-1);
-    const again = w.touchFlow(f.up, 'a', at(4));
+    const again = w.touchFlow({ flow: f.up, ts: at(4) }, 'a');
     expect(again).not.toBe(a);
     expect(w.table.peek('a')).toBe(again);
     w.add(again, 0, 1);
@@ -88,13 +88,13 @@ describe('EntityWindows', () => {
     const { w } = windows();
     const bySrc = w.bySide((s) => s.src);
     const byDst = w.bySide((s) => s.dst);
-    const src = w.touchSide(f.up, at(1), bySrc);
-    const dst = w.touchSide(f.up, at(2), byDst);
+    const src = w.touchSide({ flow: f.up, ts: at(1) }, bySrc);
+    const dst = w.touchSide({ flow: f.up, ts: at(2) }, byDst);
     expect([src.key, dst.key]).toEqual(['10.0.0.1', '10.0.0.2']);
-    expect(w.touchSide(f.up, at(3), bySrc)).toBe(src);
-    expect(w.touchSide(f.up, at(4), byDst)).toBe(dst);
+    expect(w.touchSide({ flow: f.up, ts: at(3) }, bySrc)).toBe(src);
+    expect(w.touchSide({ flow: f.up, ts: at(4) }, byDst)).toBe(dst);
     // A new window: the remembered slot is made live again, not handed back idle.
-    const next = w.touchSide(f.up, at(61), bySrc);
+    const next = w.touchSide({ flow: f.up, ts: at(61) }, bySrc);
     expect(next).toBe(src);
     expect(next.live).toBe(true);
     expect(next.first).toBe(at(61));
