@@ -14,7 +14,7 @@ import {
 } from '../../detectors/lib/detector';
 import { BoundedMap, LruTable, type LruEntry, type TableStats } from '../../detectors/lib/tables';
 import { FlowMemoTable } from '../../detectors/lib/flow-memo';
-import type { CoapMessage, FlowSide, MqttPublish } from '../events/types';
+import { EVENT_TYPES, type CoapMessage, type FlowSide, type MqttPublish } from '../events/types';
 
 export type EngineMode = 'detect' | 'learn';
 
@@ -81,6 +81,13 @@ const TICK = SECOND;
 /** Event types told apart in eventCounts() (the decoder's are a few dozen). */
 const MAX_TYPES = 256;
 const SWEEP = 60 * SECOND;
+/**
+ * One tick more than the clock needs, at this event: the path of a tick (drain the batch, tick
+ * the detectors) then runs, and gets V8's type feedback, before onEvent is optimised. Otherwise
+ * the first real tick, a second of capture time in, throws the optimised onEvent and the
+ * pipeline code it is inlined into back to the interpreter. Detectors take ticks at any rate.
+ */
+const EARLY_TICK = 64;
 
 /**
  * The capture time and flow of an event of a type other than the two frequent ones. Each event
@@ -229,7 +236,6 @@ class EngineImpl implements Engine {
   private nextTick = 0;
   private nextSweep = 0;
   private events = 0;
-  private unrouted = 0;
   private readonly slots: Slot[] = [];
   private readonly ticking: Slot[] = [];
   private readonly routes = new Map<string, Route>();
@@ -299,6 +305,9 @@ class EngineImpl implements Engine {
       this.routeTypes.push(type);
       this.routeList.push(r);
     }
+    // Every type the decoder emits has its route from the start: a type first met in a capture
+    // (after the engine is optimised) then takes the scan, not a path never run before.
+    for (const type of EVENT_TYPES) if (!this.routes.has(type)) this.addType(type);
     this.detectors = this.slots.map((s) => s.mod.id);
     this.publishRoute = this.routes.get('mqtt.publish') ?? this.addType('mqtt.publish');
     this.coapRoute = this.routes.get('coap.message') ?? this.addType('coap.message');
@@ -354,7 +363,7 @@ class EngineImpl implements Engine {
     // Booleans compared with true: a bare test is a generic truthiness check to the compiler.
     if (this.started !== true) this.start(ts);
     if (ts > this.now) {
-      if (ts >= this.nextTick) {
+      if (ts >= this.nextTick || this.events === EARLY_TICK) {
         // Detectors see every earlier event before the tick, as without batching.
         if (this.heldCount > 0) this.drain();
         this.now = ts;
@@ -363,10 +372,9 @@ class EngineImpl implements Engine {
     }
     this.events++;
     r.n++;
-    if (r.all.slots.length === 0) {
-      this.unrouted++;
-      return;
-    }
+    // No detector takes it (counted in its route: stats() sums them; a counter of its own here
+    // would be a field written on a path that may first run after onEvent is optimised).
+    if (r.all.slots.length === 0) return;
     // Detectors of one direction only are not called for the other's events.
     let lane = r.all;
     if (r.split === true && flow !== undefined) lane = flow.dir === 'to_server' ? r.toServer : flow.dir === 'to_client' ? r.toClient : lane;
@@ -388,7 +396,9 @@ class EngineImpl implements Engine {
   /** The route of a type other than the two frequent ones. */
   private routeOf(type: string): Route {
     // Events come in runs of one type: the last type's route is kept, so a run skips the scan.
-    if (type === this.lastType) return this.lastRoute;
+    // (Read before the test, so the read has run, and has type feedback, before the first run.)
+    const last = this.lastRoute;
+    if (type === this.lastType) return last;
     // Types are a handful of interned constants: a scan of identity comparisons beats hashing.
     let found: Route | undefined;
     const types = this.routeTypes;
@@ -420,6 +430,13 @@ class EngineImpl implements Engine {
     this.routeTypes.push(type);
     this.routeList.push(r);
     return r;
+  }
+
+  /** Events of types no detector subscribes to. */
+  private unroutedEvents(): number {
+    let n = this.otherTypes.all.slots.length === 0 ? this.otherTypes.n : 0;
+    for (const r of this.routes.values()) if (r.all.slots.length === 0) n += r.n;
+    return n;
   }
 
   eventCounts(): Map<string, number> {
@@ -586,7 +603,7 @@ class EngineImpl implements Engine {
     return {
       mode: this.mode,
       events: this.events,
-      unrouted: this.unrouted,
+      unrouted: this.unroutedEvents(),
       firstTs: this.startTs,
       lastTs: this.now,
       learningEnd: Number.isFinite(this.learningEnd) ? this.learningEnd : null,

@@ -251,5 +251,18 @@ export interface AnomalyEvent extends EventBase {
 
 export type IotEvent = MqttEvent | CoapMessage | FlowStart | FlowEnd | AnomalyEvent | TlsEvent;
 
+/** Every event type, once (a record, so the compiler rejects a type left out or one that does not exist). */
+const TYPES: Record<IotEvent['type'], true> = {
+  'mqtt.connect': true, 'mqtt.connack': true, 'mqtt.publish': true, 'mqtt.puback': true, 'mqtt.pubrec': true,
+  'mqtt.pubrel': true, 'mqtt.pubcomp': true, 'mqtt.subscribe': true, 'mqtt.suback': true, 'mqtt.unsubscribe': true,
+  'mqtt.unsuback': true, 'mqtt.pingreq': true, 'mqtt.pingresp': true, 'mqtt.disconnect': true, 'mqtt.auth': true,
+  'coap.message': true, 'flow.start': true, 'flow.end': true, anomaly: true,
+  'tls.client_hello': true, 'tls.server_hello': true, 'tls.certificate': true, 'tls.alert': true,
+  'dtls.client_hello': true, 'dtls.server_hello': true, 'dtls.psk_identity': true, 'dtls.alert': true,
+};
+
+/** The `type` of every event the decoder emits. */
+export const EVENT_TYPES: readonly IotEvent['type'][] = Object.keys(TYPES) as IotEvent['type'][];
+
 /** Where the decoder delivers events. */
 export type EventSink = (event: IotEvent) => void;

@@ -63,4 +63,34 @@ describe('engine.onEvent and events of types it has not seen', () => {
     }
     expect(engine.eventCounts().get('flow.end')).toBe(1);
   });
+
+  it('stays optimised through its first tick and the first event no detector takes (batched, as offline)', () => {
+    // The bench capture's pattern: PUBLISH and CoAP for a second of capture time, then the first
+    // tick (with events held in the batch) and the first PUBACK-like event nobody subscribes to.
+    const engine = createEngine({ detectors: [rateAnomaly, anonymousAccess], batch: 1024 });
+    const onEvent = Object.getPrototypeOf(engine).onEvent as (e: InputEvent) => void;
+    const mq = flow('10.0.0.3', '10.0.0.9');
+    const cf = coapFlow('10.0.0.4', '10.0.0.9');
+    prepare(onEvent);
+    engine.onEvent(connect(mq, at(0), { clientId: 'n' }));
+    engine.onEvent(connack(mq, at(0), 0, { clientId: 'n' }));
+    for (let i = 0; i < 600; i++) {
+      engine.onEvent(publish(mq, at(i / 1000), 'plant/b/t', { clientId: 'n' }));
+      engine.onEvent(coapRequest(cf, at(i / 1000), 'GET', '/t'));
+    }
+    optimizeNext(onEvent);
+    engine.onEvent(publish(mq, at(0.7), 'plant/b/t', { clientId: 'n' }));
+    expect(status(onEvent) & TURBOFANNED).not.toBe(0);
+    const later: [string, InputEvent][] = [
+      ['first tick, a second in', publish(mq, at(1.2), 'plant/b/t', { clientId: 'n' })],
+      ['no detector takes it', flowStart(mq, at(1.3))],
+      ['again', flowStart(mq, at(1.4))],
+    ];
+    for (const [what, e] of later) {
+      engine.onEvent(e);
+      expect({ what, turbofanned: (status(onEvent) & TURBOFANNED) !== 0 }).toEqual({ what, turbofanned: true });
+    }
+    expect(engine.stats().unrouted).toBe(602); // the CoAP requests too: neither detector takes them
+    expect(engine.stats().events).toBe(1206);
+  });
 });
