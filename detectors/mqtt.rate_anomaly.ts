@@ -74,11 +74,12 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   const topicOf = (c: WindowSlot<Side>, e: MqttPublish): WindowSlot<Side> => {
     const x = c.x;
     const topic = e.topic;
+    // (s0 and s1 are null only while t0 and t1 hold NO_VALUE, which no decoded topic equals.)
     if (x.t0 === topic) {
-      const r = topics.renew(x.s0!, e);
+      const r = x.s0 === null ? null : topics.renew(x.s0, e);
       if (r !== null) return r;
     } else if (x.t1 === topic) {
-      const r = topics.renew(x.s1!, e);
+      const r = x.s1 === null ? null : topics.renew(x.s1, e);
       if (r !== null) return r;
     }
     const got = topicFromMap(c, e);
