@@ -3,9 +3,10 @@
 // looked up for a flow's last event is usually what it needs for the next: a direct-mapped slot
 // by flow id answers with two comparisons instead of hashing a string key.
 //
-// All detectors of an engine share one table whose entries hold every memo's value for a flow
-// side side by side, so the several detectors that look at one event find theirs in the same few
-// cache lines (per-detector tables cost a cache miss each).
+// The detectors of one protocol family (MQTT, CoAP, ...) share one table whose entries hold every
+// memo's value for a flow side side by side, so the several detectors that look at one event find
+// theirs in the same few cache lines (per-detector tables cost a cache miss each). A flow is of
+// one family only, so a table per family keeps rows to the columns that flow can use.
 import type { FlowSide } from '../../src/events/types';
 import type { LruEntry } from './tables';
 

@@ -199,7 +199,7 @@ class Ctx implements DetectorContext {
     return this.eng.baselineLoaded;
   }
   get flowMemo(): FlowMemoTable {
-    return this.eng.flowMemo;
+    return this.eng.flowMemoOf(this.slot.mod);
   }
   alert(spec: AlertSpec): void {
     this.eng.raise(this.slot, spec);
@@ -230,7 +230,12 @@ class EngineImpl implements Engine {
   startTs = 0;
   learningEnd = Infinity;
   baselineLoaded = false;
-  readonly flowMemo = new FlowMemoTable();
+  /**
+   * Flow memo tables, one per protocol family (the prefix of a detector's first subscribed type):
+   * a flow is MQTT or CoAP, never both, so each row holds only the columns of the detectors that
+   * can use it (the bench's MQTT rows 72 bytes instead of 184: fewer cache lines an event).
+   */
+  private readonly flowMemos = new Map<string, FlowMemoTable>();
   readonly detectors: readonly string[];
   private started = false;
   private nextTick = 0;
@@ -327,6 +332,14 @@ class EngineImpl implements Engine {
       }
     }
     if (opts.baseline !== undefined && opts.baseline !== null) this.load(parseBaseline(opts.baseline));
+  }
+
+  flowMemoOf(mod: AnyDetector): FlowMemoTable {
+    const first = (mod.subscribes as readonly string[])[0] ?? '';
+    const family = first.slice(0, first.indexOf('.') + 1);
+    let t = this.flowMemos.get(family);
+    if (t === undefined) this.flowMemos.set(family, (t = new FlowMemoTable()));
+    return t;
   }
 
   /** Capture time as the detectors see it: while a batch is handed out, that of the event being run. */

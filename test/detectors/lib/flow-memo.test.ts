@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { detector as deviceSilent } from '../../../detectors/mqtt.device_silent';
 import { detector as topicAclDrift } from '../../../detectors/mqtt.topic_acl_drift';
-import type { AnyDetector } from '../../../detectors/lib/detector';
+import { defineDetector, type AnyDetector } from '../../../detectors/lib/detector';
+import { createEngine } from '../../../src/alerts/engine';
 import { at, flow, publish, run } from '../helpers';
 import { FlowMemoTable } from '../../../detectors/lib/flow-memo';
 
@@ -57,5 +58,24 @@ describe('FlowMemoTable', () => {
     // A rebuild empties the table (it is a cache): nothing remembered before it is handed back.
     table.register();
     for (const k of ids) expect(table.get(side, `key${k}`, k)).toBeNull();
+  });
+});
+
+describe('the engine flow memo tables', () => {
+  it('one per protocol family: MQTT detectors share one, CoAP detectors another', () => {
+    const seen = new Map<string, unknown>();
+    const probe = (id: string, type: 'mqtt.publish' | 'mqtt.connect' | 'coap.message'): AnyDetector => defineDetector({
+      id, category: 'anomaly', severity: 'low', description: id, recommendation: '', mitre: null, usesBaseline: false,
+      subscribes: [type], tunables: {}, schema: {},
+      create: (ctx) => {
+        seen.set(id, ctx.flowMemo);
+        return { onEvent: () => undefined };
+      },
+    });
+    createEngine({ detectors: [probe('a', 'mqtt.publish'), probe('b', 'mqtt.connect'), probe('c', 'coap.message'), probe('d', 'coap.message')] });
+    expect(seen.get('a')).toBeInstanceOf(FlowMemoTable);
+    expect(seen.get('a')).toBe(seen.get('b'));
+    expect(seen.get('c')).toBe(seen.get('d'));
+    expect(seen.get('a')).not.toBe(seen.get('c'));
   });
 });
