@@ -53,28 +53,35 @@ export interface Metric {
 }
 
 export class WindowSlot<X> implements LruEntry {
+  // Fields in the order V8 lays them out: what every event reads or writes first (lru, live,
+  // fired, counts, x), so that they share the object's first cache line.
   lru = 0;
   live = false;
   /** Bit i set: metric i crossed its threshold in this window. */
   fired = 0;
-  /** Bit i set: thr[i] is the entity's threshold; clear: thr[i] is only its lower bound. */
-  exact = 0;
-  /** Capture time of the entity's first event in this window. */
-  first = 0;
-  /** The entity was active in an earlier window (or came from a loaded baseline). */
-  known = false;
   /**
    * counts[m] is metric m's count in the window; counts[M + m] (M metrics) its limit so far: the
    * threshold's value, or its lower bound until that is computed. One array, so counting touches
    * one object besides the slot.
    */
   readonly counts: number[];
-  readonly thr: Threshold[];
+  x: X;
   readonly proof = new Proof();
+  /** Bit i set: thr[i] is the entity's threshold; clear: thr[i] is only its lower bound. */
+  exact = 0;
+  /** The entity was active in an earlier window (or came from a loaded baseline). */
+  known = false;
+  /** Capture time of the entity's first event in this window. */
+  first = 0;
+  readonly key: string;
+  readonly base: RobustBaseline[];
+  readonly thr: Threshold[] = [];
 
-  constructor(readonly key: string, m: number, readonly base: RobustBaseline[], public x: X) {
+  constructor(key: string, m: number, base: RobustBaseline[], x: X) {
     this.counts = new Array<number>(2 * m).fill(0);
-    this.thr = [];
+    this.x = x;
+    this.key = key;
+    this.base = base;
   }
 }
 
