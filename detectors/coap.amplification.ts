@@ -43,7 +43,7 @@ class Traffic {
 const DISCOVERY = '/.well-known/core';
 
 export function create(ctx: DetectorContext, t: typeof tunables) {
-  const ratio = (s: WindowSlot<Traffic>): number => s.counts[0] / Math.max(1, s.x.requestBytes);
+  const ratio = (s: WindowSlot<Traffic>): number => s.count(0) / Math.max(1, s.x.requestBytes);
   const raise = (s: WindowSlot<Traffic>, ws: number): void => {
     const m = w.firstFired(s);
     ctx.alert({
@@ -51,9 +51,9 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       windowStart: ws,
       entity: { kind: 'address', value: s.key },
       summary: m === 0
-        ? `${s.key} received ${s.counts[0]} bytes of CoAP responses for ${s.x.requestBytes} bytes of requests in ${t.window} s (x${round2(ratio(s))}).`
-        : `${s.counts[1]} CoAP servers answered resource discovery (${DISCOVERY}) to ${s.key} in ${t.window} s.`,
-      evidence: w.evidence(s, m, { responseBytes: s.counts[0], requestBytes: s.x.requestBytes, ratio: round2(ratio(s)), minRatio: t.minRatio, discoveryServers: s.x.servers.values(10) }),
+        ? `${s.key} received ${s.count(0)} bytes of CoAP responses for ${s.x.requestBytes} bytes of requests in ${t.window} s (x${round2(ratio(s))}).`
+        : `${s.count(1)} CoAP servers answered resource discovery (${DISCOVERY}) to ${s.key} in ${t.window} s.`,
+      evidence: w.evidence(s, m, { responseBytes: s.count(0), requestBytes: s.x.requestBytes, ratio: round2(ratio(s)), minRatio: t.minRatio, discoveryServers: s.x.servers.values(10) }),
       proof: w.proofOf(s),
       count: s.x.responses,
     });
@@ -74,7 +74,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       key: `server:${s.key}`,
       windowStart: ws,
       entity: { kind: 'server', value: s.key },
-      summary: `CoAP server ${s.key} answered resource discovery (${DISCOVERY}) to ${s.counts[0]} addresses in ${t.window} s.`,
+      summary: `CoAP server ${s.key} answered resource discovery (${DISCOVERY}) to ${s.count(0)} addresses in ${t.window} s.`,
       evidence: servers.evidence(s, 0, { recipients: s.x.values(10) }),
       proof: s.proof,
       count: s.proof.n,
@@ -112,7 +112,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       const s = w.touchSide(e, byDestination);
       const before = s.fired;
       s.x.responses++;
-      s.counts[0] += e.length;
+      s.c0 += e.length;
       if (w.near(s, 0) || e.requestPath === DISCOVERY) s.proof.add(e);
       // Bytes alone are a download; only bytes that dwarf the requests make a reflector.
       if (w.over(s, 0) && ratio(s) >= t.minRatio) w.fire(s, 0);

@@ -38,10 +38,10 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       key: s.key,
       windowStart: ws,
       entity: { kind: 'server', value: s.key },
-      summary: `CoAP server ${s.key} received ${s.counts[0]} requests in ${t.window} s; top sources ${top.join(', ')}.`,
+      summary: `CoAP server ${s.key} received ${s.count(0)} requests in ${t.window} s; top sources ${top.join(', ')}.`,
       evidence: w.evidence(s, 0, { sourcesSeen: s.x.size, topSources: top }),
       proof: w.proofOf(s),
-      count: s.counts[0],
+      count: s.count(0),
     });
   };
   const w: EntityWindows<Sources> = new EntityWindows<Sources>(ctx, 'servers', { ...t, baseline: t },

@@ -47,11 +47,11 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       key: s.key,
       windowStart: ws,
       entity: { kind: 'address', value: s.key },
-      summary: `${s.key} received ${s.counts[0]} CoAP responses that answer no request it sent and ${s.counts[1]} RSTs in ${t.window} s, `
+      summary: `${s.key} received ${s.count(0)} CoAP responses that answer no request it sent and ${s.count(1)} RSTs in ${t.window} s, `
         + `from ${s.x.senders.size} source${s.x.senders.size === 1 ? '' : 's'}.`,
-      evidence: w.evidence(s, m, { unmatched: s.counts[0], resets: s.counts[1], requests: s.x.requests, responses: s.x.responses, senders: s.x.senders.values(10) }),
+      evidence: w.evidence(s, m, { unmatched: s.count(0), resets: s.count(1), requests: s.x.requests, responses: s.x.responses, senders: s.x.senders.values(10) }),
       proof: s.proof,
-      count: s.counts[0] + s.counts[1],
+      count: s.count(0) + s.count(1),
     });
   };
   const w: EntityWindows<Exchanges> = new EntityWindows<Exchanges>(ctx, 'receivers', { ...t, baseline: t }, [

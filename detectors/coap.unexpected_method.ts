@@ -81,11 +81,11 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       windowStart: ws,
       entity: { kind: 'coap_resource', value: x.resource },
       severity: x.methods.has('DELETE') || x.accepted > 0 ? 'high' : 'medium',
-      summary: `${s.counts[0]} CoAP ${methods.join('/')} request${s.counts[0] === 1 ? '' : 's'} on ${x.resource} (${x.accepted} accepted), `
+      summary: `${s.count(0)} CoAP ${methods.join('/')} request${s.count(0) === 1 ? '' : 's'} on ${x.resource} (${x.accepted} accepted), `
         + (known.length > 0 ? `a resource only ever used with ${known.join(', ')}.` : 'a resource never seen in the baseline.'),
       evidence: { ...w.evidence(s, 0), methods, baselineMethods: known, accepted: x.accepted },
       proof: s.proof,
-      count: s.counts[0],
+      count: s.count(0),
     });
   };
   const w: EntityWindows<Writes | null> = new EntityWindows<Writes | null>(ctx, 'writes', { window: t.window, maxEntities: t.maxEntities },

@@ -69,8 +69,8 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       const s = w.touch(e.identity, e.ts);
       s.proof.add(e);
       s.x.all.add(addr);
-      if (!k.items.has(addr) && s.x.fresh.add(addr)) s.counts[0]++;
-      if (s.counts[0] >= t.minNew && s.x.all.distinct >= t.minEndpoints && w.fire(s, 0)) raise(s, w.windowStart);
+      if (!k.items.has(addr) && s.x.fresh.add(addr)) s.c0++;
+      if (s.c0 >= t.minNew && s.x.all.distinct >= t.minEndpoints && w.fire(s, 0)) raise(s, w.windowStart);
     },
     tick: (now: number) => w.tick(now),
     flush: () => w.flush(),

@@ -41,7 +41,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
   const known = new SetBaselines(ctx, 'addresses', t.maxEntities, t.maxAddresses, t.entityLearning);
 
   const raise = (s: WindowSlot<CappedSet>, ws: number): void => {
-    const flapping = s.counts[0] >= t.flapCount;
+    const flapping = s.count(0) >= t.flapCount;
     const addrs = s.x.values(10);
     ctx.alert({
       key: s.key,
@@ -49,14 +49,14 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       entity: { kind: 'client_id', value: s.key },
       severity: flapping ? 'high' : 'medium',
       summary: flapping
-        ? `Client id ${s.key} changed hands ${s.counts[0]} times in ${t.flapWindow} s between ${addrs.join(', ')}: two clients are kicking each other off.`
+        ? `Client id ${s.key} changed hands ${s.count(0)} times in ${t.flapWindow} s between ${addrs.join(', ')}: two clients are kicking each other off.`
         : `Client id ${s.key} connected from ${addrs[addrs.length - 1]} while its session from ${addrs[0]} was still up.`,
       evidence: {
-        metric: 'takeovers', observed: s.counts[0], baseline: null, threshold: flapping ? t.flapCount : 1, window: t.flapWindow,
+        metric: 'takeovers', observed: s.count(0), baseline: null, threshold: flapping ? t.flapCount : 1, window: t.flapWindow,
         flapping, addresses: addrs, baselineAddresses: [...(known.table.peek(s.key)?.items ?? [])].slice(0, 10),
       },
       proof: s.proof,
-      count: s.counts[0],
+      count: s.count(0),
     });
   };
   const w: EntityWindows<CappedSet> = new EntityWindows<CappedSet>(ctx, 'takeovers', { window: t.flapWindow, maxEntities: t.maxEntities },
@@ -95,7 +95,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
         s.x.add(old.addr);
         s.x.add(addr);
         w.add(s, 0, 1);
-        const n = s.counts[0];
+        const n = s.count(0);
         // Report the first takeover of a window from an address outside the baseline, and flapping.
         if (!known.learning(k, e.ts) && (n === t.flapCount || (n === 1 && !k.items.has(addr)))) {
           w.fire(s, 0);

@@ -48,10 +48,10 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       key: s.key,
       windowStart: ws,
       entity: { kind: 'server', value: s.key },
-      summary: `Broker ${s.key} received ${s.counts[m]} ${METRICS[m]} in ${t.window} s from ${s.x.size} sources.`,
-      evidence: w.evidence(s, m, { connects: s.counts[0], flows: s.counts[1], halfOpen: s.counts[2], sources: s.x.size, topSources: top }),
+      summary: `Broker ${s.key} received ${s.count(m)} ${METRICS[m]} in ${t.window} s from ${s.x.size} sources.`,
+      evidence: w.evidence(s, m, { connects: s.count(0), flows: s.count(1), halfOpen: s.count(2), sources: s.x.size, topSources: top }),
       proof: s.proof,
-      count: s.counts[m],
+      count: s.count(m),
     });
   };
   const w: EntityWindows<Sources> = new EntityWindows<Sources>(ctx, 'brokers', { ...t, baseline: t }, [

@@ -33,8 +33,8 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       key: s.key,
       windowStart: ws,
       entity: { kind: 'flow', value: s.proof.flows.length > 0 ? flowLabel(s.proof.flows[0]) : s.key },
-      severity: s.counts[0] >= t.mediumAt ? 'medium' : 'low',
-      summary: `${s.counts[0]} MQTT protocol violation${s.counts[0] === 1 ? '' : 's'} on one flow in ${t.window} s: ${codes.slice(0, 5).join(', ')}.`,
+      severity: s.count(0) >= t.mediumAt ? 'medium' : 'low',
+      summary: `${s.count(0)} MQTT protocol violation${s.count(0) === 1 ? '' : 's'} on one flow in ${t.window} s: ${codes.slice(0, 5).join(', ')}.`,
       evidence: w.evidence(s, 0, { codes: codes.slice(0, 20) }),
       proof: s.proof,
     });

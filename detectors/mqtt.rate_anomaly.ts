@@ -51,11 +51,11 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       key: `${topic ? 'topic' : 'client'}:${s.key}`,
       windowStart: ws,
       entity: { kind: topic ? 'topic' : 'client_id', value: s.key },
-      summary: `${topic ? 'Topic' : 'Client'} ${s.key} published ${s.counts[0]} messages in ${t.window} s, `
+      summary: `${topic ? 'Topic' : 'Client'} ${s.key} published ${s.count(0)} messages in ${t.window} s, `
         + (ev.baseline === null ? `above ${ev.threshold} for an entity without a baseline.` : `against a baseline of ${ev.baseline}.`),
       evidence: ev,
       proof: w.proofOf(s),
-      count: s.counts[0],
+      count: s.count(0),
     });
   };
   const windows = (name: string, topic: boolean, minCount: number, coldThreshold: number): EntityWindows<Side> => {

@@ -52,11 +52,11 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       key: s.key,
       windowStart: ws,
       entity: { kind: s.x.kind, value: s.key },
-      summary: `${s.key} sent ${s.counts[0]} retained messages (${s.counts[1]} bytes, ${s.counts[2]} new topics) in ${t.window} s; `
-        + `${METRIC_NAMES[m]} ${s.counts[m]} reached ${w.threshold(s, m).value}.`,
-      evidence: w.evidence(s, m, { retained: s.counts[0], bytes: s.counts[1], newTopics: s.counts[2] }),
+      summary: `${s.key} sent ${s.count(0)} retained messages (${s.count(1)} bytes, ${s.count(2)} new topics) in ${t.window} s; `
+        + `${METRIC_NAMES[m]} ${s.count(m)} reached ${w.threshold(s, m).value}.`,
+      evidence: w.evidence(s, m, { retained: s.count(0), bytes: s.count(1), newTopics: s.count(2) }),
       proof: s.proof,
-      count: s.counts[0],
+      count: s.count(0),
     });
   };
   const w: EntityWindows<Retained> = new EntityWindows<Retained>(ctx, 'principals', { ...t, baseline: t }, [

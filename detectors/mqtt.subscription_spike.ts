@@ -39,10 +39,10 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       key: s.key,
       windowStart: ws,
       entity: { kind: s.x.kind, value: s.key },
-      summary: `${s.key} requested ${s.counts[0]} subscriptions (${s.counts[1]} distinct filters) in ${t.window} s.`,
-      evidence: w.evidence(s, m, { subscriptions: s.counts[0], distinct: s.counts[1], filters: s.x.filters.values(10) }),
+      summary: `${s.key} requested ${s.count(0)} subscriptions (${s.count(1)} distinct filters) in ${t.window} s.`,
+      evidence: w.evidence(s, m, { subscriptions: s.count(0), distinct: s.count(1), filters: s.x.filters.values(10) }),
       proof: s.proof,
-      count: s.counts[0],
+      count: s.count(0),
     });
   };
   const w: EntityWindows<Filters> = new EntityWindows<Filters>(ctx, 'principals', { ...t, baseline: t }, [

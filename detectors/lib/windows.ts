@@ -52,19 +52,38 @@ export interface Metric {
   readonly coldThreshold: number;
 }
 
+/** Metrics an EntityWindows can count (each has fields of its own in WindowSlot). */
+export const MAX_METRICS = 3;
+
+/** Largest fast-path limit: above it (or for Infinity) add() and over() look at the exact threshold. */
+const LIMIT_CAP = 2 ** 30;
+
+/** A threshold value as a fast-path limit: a small integer, so that its field never holds a double. */
+function limitOf(value: number): number {
+  return value >= LIMIT_CAP ? LIMIT_CAP : Math.ceil(value);
+}
+
 export class WindowSlot<X> implements LruEntry {
   // Fields in the order V8 lays them out: what every event reads or writes first (lru, live,
-  // fired, counts, x), so that they share the object's first cache line.
+  // fired, metric 0's count and limit) share the object's first cache line. The counts are fields,
+  // not an array: an array is two more objects (the array and its elements), two more cache lines
+  // an event, which were most of the detectors' cache misses on the bench capture.
   lru = 0;
   live = false;
   /** Bit i set: metric i crossed its threshold in this window. */
   fired = 0;
+  /** Metric 0's count in the window (see count()). */
+  c0 = 0;
   /**
-   * counts[m] is metric m's count in the window; counts[M + m] (M metrics) its limit so far: the
-   * threshold's value, or its lower bound until that is computed. One array, so counting touches
-   * one object besides the slot.
+   * Metric 0's limit so far: its threshold, or a lower bound of it until that is computed,
+   * rounded up (counts are integers) and capped at 2^30, so a small integer. A count below it
+   * has not crossed; at or above it, the exact threshold decides.
    */
-  readonly counts: number[];
+  l0 = 0;
+  c1 = 0;
+  l1 = 0;
+  c2 = 0;
+  l2 = 0;
   x: X;
   readonly proof = new Proof();
   /** Bit i set: thr[i] is the entity's threshold; clear: thr[i] is only its lower bound. */
@@ -77,11 +96,41 @@ export class WindowSlot<X> implements LruEntry {
   readonly base: RobustBaseline[];
   readonly thr: Threshold[] = [];
 
-  constructor(key: string, m: number, base: RobustBaseline[], x: X) {
-    this.counts = new Array<number>(2 * m).fill(0);
+  constructor(key: string, base: RobustBaseline[], x: X) {
     this.x = x;
     this.key = key;
     this.base = base;
+  }
+
+  /** Metric m's count in the window. */
+  count(m: number): number {
+    return m === 0 ? this.c0 : m === 1 ? this.c1 : this.c2;
+  }
+
+  /** Adds n to metric m's count; returns the new count. */
+  addCount(m: number, n: number): number {
+    if (m === 0) return (this.c0 += n);
+    if (m === 1) return (this.c1 += n);
+    return (this.c2 += n);
+  }
+
+  /** Metric m's fast-path limit (see l0). */
+  limit(m: number): number {
+    return m === 0 ? this.l0 : m === 1 ? this.l1 : this.l2;
+  }
+
+  setLimit(m: number, value: number): void {
+    const l = limitOf(value);
+    if (m === 0) this.l0 = l;
+    else if (m === 1) this.l1 = l;
+    else this.l2 = l;
+  }
+
+  /** Zeroes metric m's count (a window closes). */
+  resetCount(m: number): void {
+    if (m === 0) this.c0 = 0;
+    else if (m === 1) this.c1 = 0;
+    else this.c2 = 0;
   }
 }
 
@@ -126,6 +175,7 @@ export class EntityWindows<X> {
     readonly metrics: readonly Metric[],
     private readonly hooks: WindowHooks<X>,
   ) {
+    if (metrics.length < 1 || metrics.length > MAX_METRICS) throw new RangeError(`EntityWindows ${name}: 1 to ${MAX_METRICS} metrics, got ${metrics.length}`);
     this.len = t.window * SECOND;
     this.table = ctx.lru<WindowSlot<X>>(name, t.maxEntities);
     this.memo = new FlowMemo(ctx.flowMemo);
@@ -209,7 +259,7 @@ export class EntityWindows<X> {
    * keeping evidence (frames, sources), so quiet entities cost a count and nothing more.
    */
   near(s: WindowSlot<X>, m: number): boolean {
-    return s.counts[m] * 2 >= s.counts[this.metrics.length + m];
+    return s.count(m) * 2 >= s.limit(m);
   }
 
   /**
@@ -223,15 +273,16 @@ export class EntityWindows<X> {
 
   /** Count n for metric m; true exactly when this crosses the metric's threshold. */
   add(s: WindowSlot<X>, m: number, n: number): boolean {
-    const c = (s.counts[m] += n);
-    if (c < s.counts[this.metrics.length + m] || (s.fired & (1 << m)) !== 0 || c < this.threshold(s, m).value) return false;
+    const c = s.addCount(m, n);
+    if (c < s.limit(m) || (s.fired & (1 << m)) !== 0 || c < this.threshold(s, m).value) return false;
     s.fired |= 1 << m;
     return true;
   }
 
   /** Whether metric m is at or above its threshold (for a detector with its own condition). */
   over(s: WindowSlot<X>, m: number): boolean {
-    return s.counts[m] >= s.counts[this.metrics.length + m] && s.counts[m] >= this.threshold(s, m).value;
+    const c = s.count(m);
+    return c >= s.limit(m) && c >= this.threshold(s, m).value;
   }
 
   /** The entity's threshold for metric m in this window (computed on first need). */
@@ -242,7 +293,7 @@ export class EntityWindows<X> {
       const h = this.t.baseline;
       const mt = this.metrics[m];
       if (h !== undefined) s.thr[m] = robustThreshold(s.base[m], { z: h.z, minCount: mt.minCount, coldThreshold: mt.coldThreshold, minSamples: h.minSamples }, s.known);
-      s.counts[this.metrics.length + m] = s.thr[m].value;
+      s.setLimit(m, s.thr[m].value);
     }
     return s.thr[m];
   }
@@ -267,7 +318,7 @@ export class EntityWindows<X> {
 
   evidence(s: WindowSlot<X>, m: number, extra?: Record<string, Evidence[string]>): Evidence {
     const t = this.threshold(s, m);
-    const observed = s.counts[m];
+    const observed = s.count(m);
     if (this.t.baseline === undefined) return { metric: this.metrics[m].name, observed, baseline: null, threshold: t.value, window: this.t.window, ...extra };
     return {
       metric: this.metrics[m].name,
@@ -308,14 +359,14 @@ export class EntityWindows<X> {
       if (!Array.isArray(row) || typeof row[0] !== 'string' || !Array.isArray(row[1])) continue;
       const key = row[0];
       const base = this.metrics.map((_, i) => RobustBaseline.fromJSON((row[1] as unknown[])[i], h.history, EWMA_ALPHA));
-      this.table.set(key, new WindowSlot(key, this.metrics.length, base, this.hooks.make(key))).known = true;
+      this.table.set(key, new WindowSlot(key, base, this.hooks.make(key))).known = true;
     }
   }
 
   private newSlot(key: string): WindowSlot<X> {
     const h = this.t.baseline;
     const base = h === undefined ? [] : this.metrics.map(() => new RobustBaseline(h.history, EWMA_ALPHA));
-    return new WindowSlot(key, this.metrics.length, base, this.hooks.make(key));
+    return new WindowSlot(key, base, this.hooks.make(key));
   }
 
   private activate(s: WindowSlot<X>, ts: number): void {
@@ -327,7 +378,7 @@ export class EntityWindows<X> {
     const n = this.metrics.length;
     for (let m = 0; m < n; m++) {
       s.thr[m] = learning && this.t.baseline !== undefined ? NEVER : this.floors[m];
-      s.counts[n + m] = s.thr[m].value;
+      s.setLimit(m, s.thr[m].value);
     }
     this.active.push(s);
   }
@@ -347,10 +398,10 @@ export class EntityWindows<X> {
       // the baseline. It still moves the EWMA, so a lasting change of rate stops alerting after a while.
       for (let m = 0; m < this.metrics.length; m++) {
         if (learn && s.base.length > 0) {
-          if ((s.fired & (1 << m)) === 0) s.base[m].add(s.counts[m]);
-          else s.base[m].drift(s.counts[m]);
+          if ((s.fired & (1 << m)) === 0) s.base[m].add(s.count(m));
+          else s.base[m].drift(s.count(m));
         }
-        s.counts[m] = 0;
+        s.resetCount(m);
       }
       s.fired = 0;
       s.live = false;

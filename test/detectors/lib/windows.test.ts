@@ -12,7 +12,7 @@ function windows(closed: [string, number, number][] = [], t = { ...rateDefaults,
   const ctx = fakeContext();
   const w = new EntityWindows<null>(ctx, 'w', { ...t, baseline: t }, metric, {
     make: () => null,
-    onClose: (s, ws) => closed.push([s.key, (ws - at(0)) / 1e6, s.counts[0]]),
+    onClose: (s, ws) => closed.push([s.key, (ws - at(0)) / 1e6, s.count(0)]),
   });
   return { ctx, w };
 }
@@ -80,8 +80,8 @@ describe('EntityWindows', () => {
     expect(again).not.toBe(a);
     expect(w.table.peek('a')).toBe(again);
     w.add(again, 0, 1);
-    expect(again.counts[0]).toBe(1); // counted in the live slot, not the evicted one
-    expect(a.counts[0]).toBe(0);
+    expect(again.count(0)).toBe(1); // counted in the live slot, not the evicted one
+    expect(a.count(0)).toBe(0);
   });
 
   it('touchSide remembers per side and per key function: one side can stand for two entities', () => {
