@@ -125,13 +125,6 @@ export class WindowSlot<X> implements LruEntry {
     else if (m === 1) this.l1 = l;
     else this.l2 = l;
   }
-
-  /** Zeroes metric m's count (a window closes). */
-  resetCount(m: number): void {
-    if (m === 0) this.c0 = 0;
-    else if (m === 1) this.c1 = 0;
-    else this.c2 = 0;
-  }
 }
 
 /** What renew() needs of an event: its capture time. */
@@ -242,16 +235,15 @@ export class EntityWindows<X> {
     return this.renewMemo(this.memo, e, key, s, undefined);
   }
 
-  /** The rest of touchSide and touchFlow, out of line: a miss, an evicted or idle slot, a new window. */
+  /**
+   * The rest of touchSide and touchFlow, out of line: a remembered slot made current as renew()
+   * does, or, for a miss or an evicted slot, the entity looked up by its key and remembered.
+   */
   private renewMemo(
     memo: FlowMemo<WindowSlot<X>>, e: AtFlow, key: string, s: WindowSlot<X> | null, keyOf: ((side: FlowSide) => string) | undefined,
   ): WindowSlot<X> {
-    const side = e.flow;
-    const ts = e.ts;
-    if (s === null || s.lru < 0 || ts >= this.windowEnd) return memo.set(side, key, this.touch(keyOf === undefined ? key : keyOf(side), ts));
-    if (s.lru === 0) s.lru = 1;
-    if (!s.live) this.activate(s, ts);
-    return s;
+    const kept = s === null ? null : this.renewSlow(s, e);
+    return kept ?? memo.set(e.flow, key, this.touch(keyOf === undefined ? key : keyOf(e.flow), e.ts));
   }
 
   /**
@@ -401,8 +393,10 @@ export class EntityWindows<X> {
           if ((s.fired & (1 << m)) === 0) s.base[m].add(s.count(m));
           else s.base[m].drift(s.count(m));
         }
-        s.resetCount(m);
       }
+      s.c0 = 0;
+      s.c1 = 0;
+      s.c2 = 0;
       s.fired = 0;
       s.live = false;
       s.known = true;

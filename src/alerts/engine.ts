@@ -314,8 +314,9 @@ class EngineImpl implements Engine {
     // (after the engine is optimised) then takes the scan, not a path never run before.
     for (const type of EVENT_TYPES) if (!this.routes.has(type)) this.addType(type);
     this.detectors = this.slots.map((s) => s.mod.id);
-    this.publishRoute = this.routes.get('mqtt.publish') ?? this.addType('mqtt.publish');
-    this.coapRoute = this.routes.get('coap.message') ?? this.addType('coap.message');
+    // Both are in EVENT_TYPES, so routed above.
+    this.publishRoute = this.routes.get('mqtt.publish')!;
+    this.coapRoute = this.routes.get('coap.message')!;
     const batch = opts.batch ?? 0;
     if (!Number.isInteger(batch) || batch < 0 || batch > 1 << 20) throw new RangeError(`engine batch: expected an integer 0..${1 << 20}, got ${batch}`);
     this.batchSize = batch > 1 ? batch : 0;
@@ -448,9 +449,9 @@ class EngineImpl implements Engine {
     return r;
   }
 
-  /** Events of types no detector subscribes to. */
+  /** Events of types no detector subscribes to (otherTypes, past MAX_TYPES, never has a detector). */
   private unroutedEvents(): number {
-    let n = this.otherTypes.all.slots.length === 0 ? this.otherTypes.n : 0;
+    let n = this.otherTypes.n;
     for (const r of this.routes.values()) if (r.all.slots.length === 0) n += r.n;
     return n;
   }

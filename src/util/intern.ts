@@ -17,7 +17,6 @@ export function intern(s: string): string {
   if (s.length === 0 || s.length > MAX) return s;
   const holder = Object.create(null) as Record<string, number>;
   holder[s] = 0;
-  const k = Object.keys(holder)[0];
-  // An array-index name ('123') comes back as a new string from its number, equal but not interned.
-  return k === s ? k : s;
+  // An array-index name ('123') comes back as a string made from its number: equal, not interned.
+  return Object.keys(holder)[0];
 }
