@@ -694,6 +694,7 @@ export class FlowTable {
         if (c.data !== null) f.tcpHandler.onData(c.dir, c.data, 0, c.data.length, c.ts, c.frame);
         else f.tcpHandler.onGap(c.dir, c.missing, c.ts, c.frame);
       }
+      wipe(pending);
     }
     f.tcpHandler.onData(dir, buf, off, len, ts, frame);
   }
@@ -718,6 +719,7 @@ export class FlowTable {
     this.dropPending(f);
     if (pending !== null) {
       for (const c of pending) f.udpHandler.onDatagram(c.dir, c.data!, 0, c.data!.length, c.ts, c.frame);
+      wipe(pending);
     }
     f.udpHandler.onDatagram(dir, buf, off, len, ts, frame);
   }
@@ -754,6 +756,7 @@ export class FlowTable {
     const r = tcp
       ? this.classifier.tcp(f, dir, cbuf, coff, clen)
       : this.classifier.udp(f, dir, cbuf, coff, clen);
+    if (cbuf !== buf) cbuf.fill(0);
     if (r !== undefined) {
       if (r === null) this.giveUp(f);
       return r;
@@ -785,6 +788,7 @@ export class FlowTable {
   /** No decoder for this flow: stop asking, stop reassembling, keep counting. */
   private giveUp(f: Flow): void {
     f.classify = Classify.None;
+    if (f.pending !== null) wipe(f.pending);
     this.dropPending(f);
     // Stream buffers are released by tcpPacket once the stream is no longer iterating.
   }
@@ -829,4 +833,12 @@ function tcpState(f: Flow): string {
   if (!f.synSeen) return 'OTH';
   if (f.rejected) return 'REJ';
   return f.pkts1 > 0 ? 'S1' : 'S0';
+}
+
+/**
+ * Zeroes held copies once they are delivered or dropped: the first bytes of a TCP flow are
+ * usually its CONNECT, password included, and freed memory is handed out again uncleared.
+ */
+function wipe(pending: PendingChunk[]): void {
+  for (const c of pending) if (c.data !== null) c.data.fill(0);
 }

@@ -184,7 +184,10 @@ export class TcpStream {
       this.budget.buffered -= this.bufferedBytes;
       this.bufferedBytes = 0;
     }
-    if (this.segs.length > 0) this.segs = [];
+    if (this.segs.length > 0) {
+      for (const g of this.segs) g.data.fill(0);
+      this.segs = [];
+    }
   }
 
   private gap(missing: number, ts: number, frame: number): void {
@@ -204,10 +207,13 @@ export class TcpStream {
       const ce = gEnd < e ? gEnd : e;
       const n = ce - g.off;
       this.compare(g.data, 0, buf, off + (g.off - this.next), n, g.off, ts, frame);
+      // Held copies are zeroed when let go: the stream may carry a CONNECT password.
       if (gEnd <= e) {
         this.segs.shift();
         this.unbuffer(g.data.length);
+        g.data.fill(0);
       } else {
+        g.data.fill(0, 0, n);
         g.data = g.data.subarray(n);
         g.off = ce;
         this.unbuffer(n);
@@ -225,6 +231,7 @@ export class TcpStream {
       this.unbuffer(g.data.length);
       this.next += g.data.length;
       this.sink.onStreamData(this.dir, g.data, 0, g.data.length, ts, frame);
+      g.data.fill(0);
     }
   }
 

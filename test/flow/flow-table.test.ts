@@ -397,6 +397,53 @@ describe('FlowTable: classification', () => {
     expect(seen).toEqual(['CON', 'CONNECT']);
   });
 
+  it('zeroes the bytes it held while undecided once they are replayed or dropped', () => {
+    // A flow's first bytes are usually its CONNECT, password included.
+    const seen: Buffer[] = [];
+    const replayed: Buffer[] = [];
+    const answers = [undefined, undefined, 'attach'];
+    const cl: AppClassifier = {
+      tcp(flow, _dir, buf) {
+        seen.push(buf);
+        if (answers.shift() === undefined) return undefined;
+        const r = new Recorder(flow);
+        const onData = r.onData.bind(r);
+        r.onData = (d, b, o, l, ts, fr) => { replayed.push(b); onData(d, b, o, l, ts, fr); };
+        return r;
+      },
+      udp: () => null,
+    };
+    const h = harness({}, cl as unknown as RecordingClassifier);
+    const c = new Conn(h);
+    c.handshake();
+    c.data(0, 'CON');
+    c.data(0, 'NECT');
+    c.data(0, 'pw');
+    // The classifier saw the direction's bytes joined in copies of its own; the handler got the
+    // held copies, then the packet: every copy is zero now, and the handler saw all the bytes.
+    const copies = [seen[1], seen[2], replayed[0], replayed[1]];
+    expect(copies.map((b) => b.length)).toEqual([7, 9, 3, 4]);
+    for (const b of copies) expect(b.every((x) => x === 0)).toBe(true);
+    expect(h.table.stats().bufferedBytes).toBe(0);
+
+    // Dropped: the table gives up on a flow after holding its bytes.
+    const held: Buffer[] = [];
+    const h2 = harness({ classifyMaxAttempts: 2 }, {
+      tcp: (f: unknown) => {
+        for (const p of (f as { pending: { data: Buffer | null }[] | null }).pending ?? []) if (p.data !== null) held.push(p.data);
+        return undefined;
+      },
+      udp: () => null,
+    } as unknown as RecordingClassifier);
+    const c2 = new Conn(h2);
+    c2.handshake();
+    c2.data(0, 'secret');
+    c2.data(0, 'more');
+    expect(held.map((b) => b.length)).toEqual([6]);
+    expect(held[0].every((x) => x === 0)).toBe(true);
+    expect(h2.table.stats().bufferedBytes).toBe(0);
+  });
+
   it('stops asking after null; the flow has no app and nothing is buffered for it', () => {
     const cl = new RecordingClassifier([null]);
     const h = harness({}, cl);

@@ -68,6 +68,28 @@ describe('TcpStream', () => {
     expect(budget.bufferedPeak).toBe(6);
   });
 
+  it('zeroes its held copies once they are delivered, covered or released', () => {
+    // The held bytes may be a CONNECT with its password; freed memory is reused uncleared.
+    const { sink, st, seg } = setup();
+    seg(6, 'secret'); // held, then delivered from the copy
+    seg(0, 'hello ');
+    const held = sink.out.filter((o) => o.kind === 'data' && o.buf.toString('latin1') !== 'hello ');
+    expect(held).toHaveLength(1);
+    expect(held[0].kind === 'data' && held[0].buf.every((x) => x === 0)).toBe(true);
+    expect(sink.text()).toBe('hello secret');
+    // Covered by an in-order segment: the copy is compared, dropped and zeroed.
+    seg(20, 'passwd');
+    const segs = (st as unknown as { segs: { data: Buffer }[] }).segs;
+    const covered = segs[0].data;
+    seg(12, 'xxxxxxxxpasswd');
+    expect(covered.every((x) => x === 0)).toBe(true);
+    // Released without delivery (the flow has no decoder).
+    seg(40, 'hunter2');
+    const dropped = segs[0].data;
+    st.release();
+    expect(dropped.every((x) => x === 0)).toBe(true);
+  });
+
   it('drops retransmissions of delivered and of buffered data, and counts them', () => {
     const { sink, budget, seg } = setup();
     seg(0, 'abc');

@@ -334,6 +334,10 @@ export class MqttConnection implements TcpAppHandler {
     let pend = d.pend;
     if (pend === null || pend.length < want) {
       const grown = Buffer.allocUnsafe(Math.max(256, want, pend === null ? 0 : Math.min(pend.length * 2, this.maxLen + 8)));
+      // Pool memory comes uncleared: past the bytes copied in, it would hold whatever an earlier,
+      // freed buffer of the process left there (another connection's CONNECT, say) for as long
+      // as this one lives.
+      grown.fill(0, pend === null ? 0 : d.pendLen);
       if (pend !== null) {
         pend.copy(grown, 0, 0, d.pendLen);
         pend.fill(0);
@@ -442,6 +446,7 @@ export class MqttConnection implements TcpAppHandler {
 
   private desync(d: DirState, why: string): void {
     this.stats.desyncs++;
+    if (d.pendLen > 0) (d.pend as Buffer).fill(0, 0, d.pendLen);
     if (!d.quiet) {
       d.quiet = true;
       this.anomaly(d, 'mqtt.desync', `${why}; skipping to the next plausible packet`);
@@ -457,8 +462,10 @@ export class MqttConnection implements TcpAppHandler {
   private desyncPending(d: DirState, why: string, p: number): number {
     const pend = d.pend as Buffer;
     const keep = d.pendLen - 1;
-    this.desync(d, why);
     pend.copyWithin(0, 1, 1 + keep);
+    pend[keep] = 0;
+    d.pendLen = 0;
+    this.desync(d, why);
     d.pendLen = keep;
     return p;
   }
@@ -498,17 +505,21 @@ export class MqttConnection implements TcpAppHandler {
       this.stats.skippedBytes += q;
       if (r < 0) {
         const rest = Buffer.from(pend.subarray(q, len));
+        pend.fill(0, 0, len);
         d.pendLen = 0;
         this.resynced(d);
         this.feed(d, rest, 0, rest.length);
+        rest.fill(0);
         return p;
       }
       pend.copyWithin(0, q, len);
+      pend.fill(0, len - q, len);
       d.pendLen = len - q;
       d.need = r;
       return p;
     }
     this.stats.skippedBytes += len;
+    pend.fill(0, 0, len);
     d.pendLen = 0;
     return p;
   }
@@ -605,6 +616,7 @@ export class MqttConnection implements TcpAppHandler {
     // anomaly (the gap explains it).
     d.mode = RESYNC;
     d.quiet = true;
+    if (d.pendLen > 0) (d.pend as Buffer).fill(0, 0, d.pendLen);
     d.pendLen = 0;
     d.need = 0;
     d.overTotal = 0;
@@ -657,6 +669,7 @@ export class MqttConnection implements TcpAppHandler {
     this.anomaly(d, 'mqtt.desync', `internal decoder error (${name}); skipping to the next plausible packet`);
     d.quiet = true;
     d.mode = RESYNC;
+    if (d.pend !== null) d.pend.fill(0);
     d.pendLen = 0;
     d.need = 0;
     d.overTotal = 0;

@@ -310,9 +310,12 @@ class WebSocketConnection implements WebSocketHandler {
         }
         for (let done = 0; done < n;) {
           const k = Math.min(n - done, UNMASK_CHUNK);
-          if (this.scratch === null || this.scratch.length < k) this.scratch = Buffer.allocUnsafe(Math.min(UNMASK_CHUNK, Math.max(k, 1024)));
+          if (this.scratch === null || this.scratch.length < k) this.scratch = Buffer.alloc(Math.min(UNMASK_CHUNK, Math.max(k, 1024)));
           unmask(buf, off + done, k, h.mask, s.maskPos + done, this.scratch);
           inner.onData(dir, this.scratch, 0, k, this.ts, this.frameNo);
+          // The unmasked bytes are the client's MQTT, CONNECT passwords included: the inner
+          // decoder has taken what it keeps, so they do not stay in the clear here.
+          this.scratch.fill(0, 0, k);
           done += k;
         }
         return;

@@ -182,6 +182,25 @@ describe('passwords never leave the decoder', () => {
     const pend = (s.conn as unknown as { dirs: { pend: Buffer | null }[] }).dirs[0].pend;
     expect(pend).not.toBeNull();
     expect((pend as Buffer).includes(Buffer.from(password))).toBe(false);
+    // All of it, not just the packet's bytes: the buffer comes from Node's pool, whose memory is
+    // not cleared, so a tail left as allocated could hold any freed buffer's bytes.
+    expect((pend as Buffer).every((b) => b === 0)).toBe(true);
     expect(s.messages[0]).toMatchObject({ password: { present: true, length: password.length } });
+  });
+
+  it('bytes held while looking for the next packet are zeroed too', () => {
+    // After a desync the decoder buffers candidate bytes; a CONNECT among them, or skipped as
+    // garbage, must not stay in the buffer in the clear.
+    const password = 'resync-secret-password';
+    const connect = gen({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, clientId: 'z', username: 'u', password: Buffer.from(password) }, 4);
+    const pub = gen({ cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 0, retain: false, dup: false }, 4);
+    const garbage = Buffer.from([0x00, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+    for (let cutAt = 1; cutAt < connect.length; cutAt += 7) {
+      const s = new Session().client(garbage).client(connect.subarray(0, cutAt)).client(Buffer.concat([connect.subarray(cutAt), pub]));
+      const pend = (s.conn as unknown as { dirs: { pend: Buffer | null }[] }).dirs[0].pend;
+      if (pend !== null) expect(pend.includes(Buffer.from(password))).toBe(false);
+      s.end();
+      expect(JSON.stringify(s.events)).not.toContain(password);
+    }
   });
 });

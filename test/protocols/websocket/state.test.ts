@@ -121,6 +121,27 @@ describe('MQTT over WebSocket gives the same mqtt.* events as MQTT over TCP', ()
   });
 });
 
+describe('unmasked client bytes', () => {
+  it('a CONNECT password does not stay in the unmasking buffer once decoded', () => {
+    const password = 'ws-password-in-the-clear';
+    const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'ws-2', clean: true, keepalive: 30, username: 'u', password: Buffer.from(password) } as mqttPacket.Packet);
+    const c = collector();
+    const ws = createWebSocketHandler(fakeFlow('tcp', 8080), c.emit, (f) => createMqttHandler(f, c.emit as EventSink, { secret: Buffer.from('s') }));
+    const req = upgradeRequest();
+    const resp = upgradeResponse();
+    ws.onData(0, req, 0, req.length, 1, 1);
+    ws.onData(1, resp, 0, resp.length, 2, 2);
+    // Whole, then cut across two frames (the MQTT decoder then buffers its first part).
+    for (const f of [bin(connect), Buffer.concat([bin(connect.subarray(0, 9), false), bin(connect.subarray(9), true, 0)])]) {
+      ws.onData(0, f, 0, f.length, 3, 3);
+      const scratch = (ws as unknown as { scratch: Buffer | null }).scratch;
+      expect(scratch).not.toBeNull();
+      expect((scratch as Buffer).every((b) => b === 0)).toBe(true);
+    }
+    expect(c.events.filter((e) => e.type === 'mqtt.connect')).toHaveLength(2);
+  });
+});
+
 describe('WebSocket handler: anomalies', () => {
   const up: Array<[Dir, Buffer]> = [[0, upgradeRequest()], [1, upgradeResponse()]];
 
