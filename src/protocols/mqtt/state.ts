@@ -322,6 +322,12 @@ export class MqttConnection implements TcpAppHandler {
     return -1;
   }
 
+  /** Lets go of the bytes held in the partial-packet buffer, zeroed: they may be a CONNECT. */
+  private dropPending(d: DirState): void {
+    if (d.pendLen > 0) (d.pend as Buffer).fill(0, 0, d.pendLen);
+    d.pendLen = 0;
+  }
+
   /** Copies buf[p, end) into the direction's partial-packet buffer. */
   private stash(d: DirState, buf: Buffer, p: number, end: number, need: number): void {
     d.pendLen = 0;
@@ -446,7 +452,6 @@ export class MqttConnection implements TcpAppHandler {
 
   private desync(d: DirState, why: string): void {
     this.stats.desyncs++;
-    if (d.pendLen > 0) (d.pend as Buffer).fill(0, 0, d.pendLen);
     if (!d.quiet) {
       d.quiet = true;
       this.anomaly(d, 'mqtt.desync', `${why}; skipping to the next plausible packet`);
@@ -462,10 +467,9 @@ export class MqttConnection implements TcpAppHandler {
   private desyncPending(d: DirState, why: string, p: number): number {
     const pend = d.pend as Buffer;
     const keep = d.pendLen - 1;
+    this.desync(d, why);
     pend.copyWithin(0, 1, 1 + keep);
     pend[keep] = 0;
-    d.pendLen = 0;
-    this.desync(d, why);
     d.pendLen = keep;
     return p;
   }
@@ -505,8 +509,7 @@ export class MqttConnection implements TcpAppHandler {
       this.stats.skippedBytes += q;
       if (r < 0) {
         const rest = Buffer.from(pend.subarray(q, len));
-        pend.fill(0, 0, len);
-        d.pendLen = 0;
+        this.dropPending(d);
         this.resynced(d);
         this.feed(d, rest, 0, rest.length);
         rest.fill(0);
@@ -519,8 +522,7 @@ export class MqttConnection implements TcpAppHandler {
       return p;
     }
     this.stats.skippedBytes += len;
-    pend.fill(0, 0, len);
-    d.pendLen = 0;
+    this.dropPending(d);
     return p;
   }
 
@@ -602,22 +604,19 @@ export class MqttConnection implements TcpAppHandler {
         // The gap ends inside this packet: its remainder is skipped and framing continues.
         this.anomaly(d, 'mqtt.truncated', `${name} of ${d.need} bytes lost ${missing} bytes to a capture gap; dropped`, pend[0] >> 4);
         const left = d.need - d.pendLen - missing;
-        pend.fill(0, 0, d.pendLen);
-        d.pendLen = 0;
+        this.dropPending(d);
         d.need = 0;
         this.enterSkip(d, left);
         return;
       }
       const of = d.need > 0 ? ` of ${d.overTotal || d.need} bytes` : '';
       this.anomaly(d, 'mqtt.truncated', `${name}${of} lost its end to a capture gap of ${missing} bytes; dropped`, pend[0] >> 4);
-      pend.fill(0, 0, d.pendLen);
     }
     // Where the bytes after the gap start is unknown: find the next packet, without a desync
     // anomaly (the gap explains it).
     d.mode = RESYNC;
     d.quiet = true;
-    if (d.pendLen > 0) (d.pend as Buffer).fill(0, 0, d.pendLen);
-    d.pendLen = 0;
+    this.dropPending(d);
     d.need = 0;
     d.overTotal = 0;
     d.unverified = false;
@@ -636,8 +635,7 @@ export class MqttConnection implements TcpAppHandler {
     o.codes.push('mqtt.truncated');
     o.details.push(`${why} ${o.name}`);
     this.emitDeferred(d, o);
-    pend.fill(0, 0, d.pendLen);
-    d.pendLen = 0;
+    this.dropPending(d);
   }
 
   private endDirection(d: DirState): void {
