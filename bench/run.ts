@@ -1,6 +1,6 @@
 // npm run bench: end-to-end figures on a capture of at least 2 million packets of mixed
 // MQTT and CoAP traffic. Prints packets/s, MB/s and peak RSS for `iotwatch decode --summary`
-// (pinned to one core when taskset exists; the median of IOTWATCH_BENCH_RUNS runs, default 3,
+// (pinned to one core when taskset exists; the median of IOTWATCH_BENCH_RUNS runs, default 5,
 // whole process from start to exit), and tshark's figures on the same file.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -45,7 +45,7 @@ function main(): void {
   // Several runs, the median reported: the machine may be shared, and one run can be slowed
   // by other work on the same core. decode and analyze runs alternate, so that both see the same
   // load; every run is printed.
-  const runs = Math.max(1, Number(process.env.IOTWATCH_BENCH_RUNS ?? 3));
+  const runs = Math.max(1, Number(process.env.IOTWATCH_BENCH_RUNS ?? 5));
   line('load average (1, 5, 15 min) before', loadavg().map((l) => l.toFixed(2)).join(', '));
   type Run = { seconds: number; inProcess: number; packets: number; rssKb: number };
   const decodes: Run[] = [];
