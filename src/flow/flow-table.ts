@@ -686,8 +686,7 @@ export class FlowTable {
     if (r === undefined || r === null) return;
     f.tcpHandler = r as TcpAppHandler;
     f.classify = Classify.Attached;
-    const pending = f.pending;
-    this.dropPending(f);
+    const pending = this.takePending(f);
     // The decoder gets everything from the start: what was held, then this chunk.
     if (pending !== null) {
       for (const c of pending) {
@@ -715,8 +714,7 @@ export class FlowTable {
     if (r === undefined || r === null) return;
     f.udpHandler = r as UdpAppHandler;
     f.classify = Classify.Attached;
-    const pending = f.pending;
-    this.dropPending(f);
+    const pending = this.takePending(f);
     if (pending !== null) {
       for (const c of pending) f.udpHandler.onDatagram(c.dir, c.data!, 0, c.data!.length, c.ts, c.frame);
       wipe(pending);
@@ -788,15 +786,23 @@ export class FlowTable {
   /** No decoder for this flow: stop asking, stop reassembling, keep counting. */
   private giveUp(f: Flow): void {
     f.classify = Classify.None;
-    if (f.pending !== null) wipe(f.pending);
     this.dropPending(f);
     // Stream buffers are released by tcpPacket once the stream is no longer iterating.
   }
 
-  private dropPending(f: Flow): void {
+  /** Takes the bytes held while undecided off the flow and the budget, to replay them (then wipe them). */
+  private takePending(f: Flow): PendingChunk[] | null {
+    const pending = f.pending;
     if (f.pendingBytes > 0) this.budget.buffered -= f.pendingBytes;
     f.pendingBytes = 0;
     f.pending = null;
+    return pending;
+  }
+
+  /** Lets go of the bytes held while undecided (the flow gave up or ended), zeroed. */
+  private dropPending(f: Flow): void {
+    const pending = this.takePending(f);
+    if (pending !== null) wipe(pending);
   }
 
   anomaly(f: Flow, dir: Dir, code: 'tcp.gap' | 'tcp.overlap_mismatch', detail: string, ts: number, frame: number): void {

@@ -442,6 +442,25 @@ describe('FlowTable: classification', () => {
     expect(held.map((b) => b.length)).toEqual([6]);
     expect(held[0].every((x) => x === 0)).toBe(true);
     expect(h2.table.stats().bufferedBytes).toBe(0);
+
+    // Ended: the flow closes while the classifier is still undecided.
+    const kept: Buffer[] = [];
+    const h3 = harness({}, {
+      tcp: (f: unknown) => {
+        for (const p of (f as { pending: { data: Buffer | null }[] | null }).pending ?? []) if (p.data !== null && !kept.includes(p.data)) kept.push(p.data);
+        return undefined;
+      },
+      udp: () => null,
+    } as unknown as RecordingClassifier);
+    const c3 = new Conn(h3);
+    c3.handshake();
+    c3.data(0, 'secret');
+    c3.data(0, 'more');
+    c3.fin(0);
+    c3.fin(1);
+    expect(kept.map((b) => b.length)).toEqual([6]);
+    expect(kept[0].every((x) => x === 0)).toBe(true);
+    expect(h3.table.stats().bufferedBytes).toBe(0);
   });
 
   it('stops asking after null; the flow has no app and nothing is buffered for it', () => {
