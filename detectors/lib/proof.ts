@@ -10,12 +10,12 @@ export class Proof implements ProofLike {
   last = 0;
   n = 0;
   /**
-   * Whether the two lists are done with this event's flow: frames full, and flows full or holding
-   * it (`recent` is the flow last pushed or found). A hot entity's proof is full after twenty
-   * events; from then on add() reads and writes this object alone, not the two arrays and their
-   * elements (three more cache lines an event, for every detector keeping evidence).
+   * The lists' state, kept here: frames full, flows full, and the flow last pushed or found. A hot
+   * entity's proof is settled after twenty events; from then on add() reads and writes this object
+   * alone, not the two arrays and their elements (three more cache lines an event, for every
+   * detector keeping evidence).
    */
-  private full = false;
+  private framesFull = false;
   private flowsFull = false;
   private recent: FlowSide | null = null;
   readonly frames: number[] = [];
@@ -25,11 +25,12 @@ export class Proof implements ProofLike {
     if (this.n === 0) this.first = e.ts;
     this.n++;
     if (e.ts > this.last) this.last = e.ts;
+    if (this.framesFull === false) {
+      this.frames.push(e.frame);
+      this.framesFull = this.frames.length >= MAX_PROOF_FRAMES;
+    }
     const flow = e.flow;
-    if (this.full === true && (this.flowsFull === true || flow === this.recent)) return;
-    if (this.frames.length < MAX_PROOF_FRAMES) this.frames.push(e.frame);
-    else this.full = true;
-    if (flow === this.recent || this.flowsFull === true) return;
+    if (this.flowsFull === true || flow === this.recent) return;
     const fl = this.flows;
     if (!fl.includes(flow)) {
       fl.push(flow);
@@ -44,7 +45,7 @@ export class Proof implements ProofLike {
     this.first = 0;
     this.last = 0;
     this.n = 0;
-    this.full = false;
+    this.framesFull = false;
     this.flowsFull = false;
     this.recent = null;
   }
