@@ -426,41 +426,33 @@ describe('FlowTable: classification', () => {
     for (const b of copies) expect(b.every((x) => x === 0)).toBe(true);
     expect(h.table.stats().bufferedBytes).toBe(0);
 
+    // A classifier that never decides, and notes each held copy the table shows it.
+    const undecided = (opts: Parameters<typeof harness>[0]) => {
+      const held: Buffer[] = [];
+      const h = harness(opts, {
+        tcp: (f: unknown) => {
+          for (const p of (f as { pending: { data: Buffer | null }[] | null }).pending ?? []) if (p.data !== null && !held.includes(p.data)) held.push(p.data);
+          return undefined;
+        },
+        udp: () => null,
+      } as unknown as RecordingClassifier);
+      const c = new Conn(h);
+      c.handshake();
+      c.data(0, 'secret');
+      c.data(0, 'more');
+      return { h, c, held };
+    };
     // Dropped: the table gives up on a flow after holding its bytes.
-    const held: Buffer[] = [];
-    const h2 = harness({ classifyMaxAttempts: 2 }, {
-      tcp: (f: unknown) => {
-        for (const p of (f as { pending: { data: Buffer | null }[] | null }).pending ?? []) if (p.data !== null) held.push(p.data);
-        return undefined;
-      },
-      udp: () => null,
-    } as unknown as RecordingClassifier);
-    const c2 = new Conn(h2);
-    c2.handshake();
-    c2.data(0, 'secret');
-    c2.data(0, 'more');
-    expect(held.map((b) => b.length)).toEqual([6]);
-    expect(held[0].every((x) => x === 0)).toBe(true);
-    expect(h2.table.stats().bufferedBytes).toBe(0);
-
+    const dropped = undecided({ classifyMaxAttempts: 2 });
     // Ended: the flow closes while the classifier is still undecided.
-    const kept: Buffer[] = [];
-    const h3 = harness({}, {
-      tcp: (f: unknown) => {
-        for (const p of (f as { pending: { data: Buffer | null }[] | null }).pending ?? []) if (p.data !== null && !kept.includes(p.data)) kept.push(p.data);
-        return undefined;
-      },
-      udp: () => null,
-    } as unknown as RecordingClassifier);
-    const c3 = new Conn(h3);
-    c3.handshake();
-    c3.data(0, 'secret');
-    c3.data(0, 'more');
-    c3.fin(0);
-    c3.fin(1);
-    expect(kept.map((b) => b.length)).toEqual([6]);
-    expect(kept[0].every((x) => x === 0)).toBe(true);
-    expect(h3.table.stats().bufferedBytes).toBe(0);
+    const ended = undecided({});
+    ended.c.fin(0);
+    ended.c.fin(1);
+    for (const { h, held } of [dropped, ended]) {
+      expect(held.map((b) => b.length)).toEqual([6]);
+      expect(held[0].every((x) => x === 0)).toBe(true);
+      expect(h.table.stats().bufferedBytes).toBe(0);
+    }
   });
 
   it('stops asking after null; the flow has no app and nothing is buffered for it', () => {
