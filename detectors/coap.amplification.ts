@@ -141,6 +141,7 @@ export const detector = defineDetector({
   severity: 'high',
   usesBaseline: true,
   subscribes: ['coap.message'],
+  coapMessages: (c) => c.kind === 'request' || c.kind === 'response', // it returns at once on anything else
   description: 'CoAP response bytes to one address far above its baseline and far above its requests, or discovery answered by many servers.',
   recommendation: 'Do not expose CoAP servers to untrusted networks; rate-limit and size-limit responses (especially /.well-known/core), and filter spoofed sources at the network edge (BCP 38).',
   mitre: 'T0814', // Denial of Service: reflected and amplified traffic at the victim

@@ -82,6 +82,7 @@ export const detector = defineDetector({
   severity: 'high',
   usesBaseline: true,
   subscribes: ['coap.message'],
+  coapMessages: (c) => c.kind === 'request', // it returns at once on anything else
   description: 'CoAP requests to one server far above its baseline.',
   recommendation: 'Rate-limit CoAP per source at the gateway or firewall, block the top sources, and keep constrained devices off networks untrusted hosts can reach.',
   mitre: 'T0814', // Denial of Service against a constrained device

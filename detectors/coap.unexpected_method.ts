@@ -158,6 +158,10 @@ export const detector = defineDetector({
   severity: 'medium',
   usesBaseline: true,
   subscribes: ['coap.message'],
+  // Every request with a method (the baseline of what each resource is asked), and responses to
+  // writes (accepted writes are counted); it returns at once on anything else.
+  coapMessages: (c, t) => c.method !== undefined
+    && (c.kind === 'request' || (c.kind === 'response' && (methodBit(c.method) & methodMask(t.writeMethods)) !== 0)),
   description: 'PUT, POST, DELETE or PATCH on a CoAP resource that was only ever read, or never seen, in the baseline.',
   recommendation: 'Check who changed the resource and whether the write was legitimate; require OSCORE or DTLS with per-client authorization for writes, and make read-only resources reject them.',
   mitre: 'T0855', // Unauthorized Command Message: a state-changing request nobody used before

@@ -77,6 +77,9 @@ export const detector = defineDetector({
   severity: 'medium',
   usesBaseline: false,
   subscribes: ['coap.message'],
+  // Writes and the responses to them; it returns at once on anything else.
+  coapMessages: (c, t) => (c.kind === 'request' || c.kind === 'response') && c.method !== undefined
+    && (methodBit(c.method) & methodMask(t.writeMethods)) !== 0,
   description: 'CoAP write requests (PUT, POST, DELETE, PATCH) without DTLS or OSCORE.',
   recommendation: 'Protect CoAP with DTLS (coaps, port 5684) or OSCORE, and have servers refuse unprotected writes.',
   mitre: 'T0855', // Unauthorized Command Message: unauthenticated writes can be forged by anyone on the path

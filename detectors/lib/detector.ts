@@ -5,6 +5,7 @@ import type { IotEvent } from '../../src/events/types';
 import type { AlertSpec, Category, Severity } from '../../src/alerts/types';
 import type { BoundedMap, LruEntry, LruTable } from './tables';
 import type { FlowMemoTable } from './flow-memo';
+import type { CoapClass } from './coap';
 
 /** Every event the engine routes (the decoder's IotEvent union, TLS/DTLS included). */
 export type InputEvent = IotEvent;
@@ -75,6 +76,13 @@ export interface DetectorModule<T extends Tunables = Tunables, K extends InputTy
    * engine then does not call it for events of the other direction. Events without a flow go to it.
    */
   readonly direction?: 'to_server' | 'to_client';
+  /**
+   * The CoAP messages the detector looks at, by kind and method (a response by its request's
+   * method): the engine does not call it for coap.message events of other classes. Asked once per
+   * class with the run's tunables when the engine is built, never per event. It must accept every
+   * message onEvent acts on (onEvent keeps its own checks). Default: every message.
+   */
+  readonly coapMessages?: (c: CoapClass, t: T) => boolean;
   readonly tunables: T;
   readonly schema: Schema<T>;
   create(ctx: DetectorContext, t: T): DetectorInstance<EventOf<K>>;

@@ -14,6 +14,7 @@ import {
 } from '../../detectors/lib/detector';
 import { BoundedMap, LruTable, type LruEntry, type TableStats } from '../../detectors/lib/tables';
 import { FlowMemoTable } from '../../detectors/lib/flow-memo';
+import { COAP_CLASSES, coapClass, coapClasses } from '../../detectors/lib/coap';
 import { EVENT_TYPES, type CoapMessage, type FlowSide, type MqttPublish } from '../events/types';
 
 export type EngineMode = 'detect' | 'learn';
@@ -128,6 +129,11 @@ interface Slot {
   readonly mod: AnyDetector;
   readonly tunables: Readonly<Record<string, TunableValue>>;
   readonly src: AlertSource;
+  /**
+   * Per event class (see classOf), 1 when the detector takes events of that class; null when it
+   * takes every event it subscribes to. Only coap.message events have classes (0 for the others).
+   */
+  readonly accepts: Uint8Array | null;
   inst: DetectorInstance<InputEvent>;
   /**
    * inst.onEvent, read once: every detector's instance has a shape of its own, so reading the
@@ -219,6 +225,16 @@ class Ctx implements DetectorContext {
   }
 }
 
+/** Slot.accepts of a detector: its coapMessages filter asked once per class, or null without one. */
+function acceptsOf(mod: AnyDetector, t: Readonly<Record<string, TunableValue>>): Uint8Array | null {
+  const filter = mod.coapMessages;
+  if (filter === undefined) return null;
+  const a = new Uint8Array(COAP_CLASSES);
+  a[0] = 1; // events of other types than coap.message
+  for (const { n, c } of coapClasses()) a[n] = filter(c, t) ? 1 : 0;
+  return a;
+}
+
 function uniqueName(m: Map<string, unknown>, name: string): string {
   let n = name;
   for (let i = 2; m.has(n); i++) n = `${name}#${i}`;
@@ -259,6 +275,8 @@ class EngineImpl implements Engine {
   private readonly batchSize: number;
   private held: (InputEvent | undefined)[] = [];
   private heldNow = new Float64Array(0);
+  /** The class of each held event (see Slot.accepts). */
+  private heldClass = new Uint8Array(0);
   private heldCount = 0;
   /** Lanes holding events of the current batch. */
   private readonly busy: Lane[] = [];
@@ -283,6 +301,7 @@ class EngineImpl implements Engine {
         lanes: [],
         mod,
         tunables: ds.tunables,
+        accepts: acceptsOf(mod, ds.tunables),
         src: {
           id: mod.id, category: mod.category, severity: mod.severity, recommendation: mod.recommendation, mitre: mod.mitre,
           suppressUs: mod.category === 'posture' ? Infinity : ds.suppress * SECOND,
@@ -323,6 +342,7 @@ class EngineImpl implements Engine {
     if (this.batchSize > 0) {
       this.held = new Array<InputEvent | undefined>(this.batchSize);
       this.heldNow = new Float64Array(this.batchSize);
+      this.heldClass = new Uint8Array(this.batchSize);
       this.mergeBuf = new Int32Array(this.batchSize);
       for (const r of this.routes.values()) {
         for (const lane of [r.all, r.toServer, r.toClient]) {
@@ -360,6 +380,7 @@ class EngineImpl implements Engine {
     let ts: number;
     let flow: FlowSide | undefined;
     let r: Route;
+    let cls = 0;
     if (type === 'mqtt.publish') {
       const p = e as MqttPublish;
       ts = p.ts;
@@ -370,6 +391,8 @@ class EngineImpl implements Engine {
       ts = c.ts;
       flow = c.flow;
       r = this.coapRoute;
+      const kind = c.kind;
+      cls = coapClass(kind, kind === 'request' ? c.method : kind === 'response' ? c.requestMethod : undefined);
     } else {
       // A number for certain (a call's result is any value to the compiler): ts stays an unboxed
       // double on every path, where a merge with an unknown value would box it, one allocation an event.
@@ -396,12 +419,13 @@ class EngineImpl implements Engine {
     let lane = r.all;
     if (r.split === true && flow !== undefined) lane = flow.dir === 'to_server' ? r.toServer : flow.dir === 'to_client' ? r.toClient : lane;
     if (this.batchSize > 0) {
-      this.hold(e, lane);
+      this.hold(e, lane, cls);
       return;
     }
     const list = lane.slots;
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
+      if (s.accepts !== null && s.accepts[cls] === 0) continue;
       try {
         s.onEvent.call(s.inst, e);
       } catch (err) {
@@ -463,11 +487,12 @@ class EngineImpl implements Engine {
     return out;
   }
 
-  private hold(e: InputEvent, lane: Lane): void {
+  private hold(e: InputEvent, lane: Lane, cls: number): void {
     if (lane.slots.length === 0) return;
     const i = this.heldCount++;
     this.held[i] = e;
     this.heldNow[i] = this.now;
+    this.heldClass[i] = cls;
     if (lane.n === 0) this.busy.push(lane);
     lane.idx[lane.n++] = i;
     if (this.heldCount === this.batchSize) this.drain();
@@ -521,13 +546,24 @@ class EngineImpl implements Engine {
     const inst = s.inst;
     const onEvent = s.onEvent;
     const held = this.held;
+    const accepts = s.accepts;
+    const classes = this.heldClass;
     let j = 0;
     while (j < len) {
       try {
-        for (; j < len; j++) {
-          const i = idx[j];
-          this.drainEvent = i;
-          onEvent.call(inst, held[i]!);
+        if (accepts === null) {
+          for (; j < len; j++) {
+            const i = idx[j];
+            this.drainEvent = i;
+            onEvent.call(inst, held[i]!);
+          }
+        } else {
+          for (; j < len; j++) {
+            const i = idx[j];
+            if (accepts[classes[i]] === 0) continue;
+            this.drainEvent = i;
+            onEvent.call(inst, held[i]!);
+          }
         }
       } catch (err) {
         this.failed(s, err);
