@@ -3,6 +3,7 @@
 // never throws on any input; error results are preallocated constants.
 import type { CoapBlock, CoapMessage, CoapOption, FlowSide } from '../../events/types';
 import type { AnomalyCode } from '../../events/anomaly-codes';
+import { intern } from '../../util/intern';
 
 export type CoapMsgType = 'CON' | 'NON' | 'ACK' | 'RST';
 export type CoapKind = 'request' | 'response' | 'empty' | 'signal' | 'reserved';
@@ -241,6 +242,11 @@ function pathOf(n: number): string {
   let path = '';
   for (let k = 0; k < n; k++) path += '/' + segText[k];
   if (slot >= 0) {
+    // A memoised path is handed out again for every message to the resource: interned (and so
+    // flat), `===` against another path or a constant is a pointer comparison. Left as the
+    // concatenation makes it, each comparison with a string of the same length walked both strings
+    // in the runtime (coap.amplification's test for /.well-known/core on every response).
+    path = intern(path);
     pathMemo[slot] = path;
     pathParts[slot] = segText.slice(0, n);
   }
