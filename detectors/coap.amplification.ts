@@ -113,7 +113,7 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       const before = s.fired;
       s.x.responses++;
       s.c0 += e.length;
-      if (w.near(s, 0) || e.requestPath === DISCOVERY) s.proof.add(e);
+      if (w.near0(s) || e.requestPath === DISCOVERY) s.proof.add(e);
       // Bytes alone are a download; only bytes that dwarf the requests make a reflector.
       if (w.over(s, 0) && ratio(s) >= t.minRatio) w.fire(s, 0);
       if (e.requestPath === DISCOVERY && s.x.servers.add(serverEndpoint(e.flow))) w.add(s, 1, 1);

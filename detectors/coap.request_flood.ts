@@ -59,9 +59,9 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
     onEvent(e: CoapMessage): void {
       if (e.kind !== 'request') return;
       const s = w.touchSide(e, byServer);
-      const crossed = w.add(s, 0, 1);
+      const crossed = w.add0(s, 1);
       // Evidence (frames, sources) is kept from halfway to the absolute minimum on.
-      if (w.near(s, 0)) {
+      if (w.near0(s)) {
         s.proof.add(e);
         const src = clientAddr(e.flow);
         const n = s.x.get(src);

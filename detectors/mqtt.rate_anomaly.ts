@@ -115,14 +115,14 @@ export function create(ctx: DetectorContext, t: typeof tunables) {
       // Only what clients send: the broker's deliveries to subscribers are fan-out, not the publisher's rate.
       if (e.flow.dir !== 'to_server') return;
       const c = clients.touchFlow(e, clientKey(e));
-      const crossedClient = clients.add(c, 0, 1);
+      const crossedClient = clients.add0(c, 1);
       // Evidence (frames, publishers) is kept from halfway to the absolute minimum on.
-      if (clients.near(c, 0)) c.proof.add(e);
+      if (clients.near0(c)) c.proof.add(e);
       if (crossedClient) raise(clients, c, clients.windowStart, false);
 
       const tp = topicOf(c, e);
-      const crossed = topics.add(tp, 0, 1);
-      if (topics.near(tp, 0)) {
+      const crossed = topics.add0(tp, 1);
+      if (topics.near0(tp)) {
         tp.proof.add(e);
         (tp.x.publishers ??= new CappedSet(16)).add(c.key);
       }

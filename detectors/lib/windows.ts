@@ -263,6 +263,23 @@ export class EntityWindows<X> {
     return { frames: p.frames, flows: p.flows, first: s.first, last: p.n > 0 ? p.last : s.first, n: p.n };
   }
 
+  /**
+   * near(s, 0), spelt for metric 0. A detector's onEvent is compiled with what it calls inlined,
+   * within a budget of bytecode: near() brings count() and limit() with it, each a three-way
+   * branch on m; this is one comparison (about a sixth of the bytecode).
+   */
+  near0(s: WindowSlot<X>): boolean {
+    return s.c0 * 2 >= s.l0;
+  }
+
+  /** add(s, 0, n), spelt for metric 0 (see near0): about half of add() with addCount() and limit(). */
+  add0(s: WindowSlot<X>, n: number): boolean {
+    const c = (s.c0 += n);
+    if (c < s.l0 || (s.fired & 1) !== 0 || c < this.threshold(s, 0).value) return false;
+    s.fired |= 1;
+    return true;
+  }
+
   /** Count n for metric m; true exactly when this crosses the metric's threshold. */
   add(s: WindowSlot<X>, m: number, n: number): boolean {
     const c = s.addCount(m, n);

@@ -100,6 +100,30 @@ describe('EntityWindows', () => {
     expect(next.first).toBe(at(61));
   });
 
+  it('add0 and near0 answer as add and near for metric 0, crossings and thresholds included', () => {
+    // Two entities with the same history in two tables: one counted with add/near, one with add0/near0.
+    let seed = 3;
+    const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const a = windows();
+    const b = windows();
+    const seen: string[] = [];
+    for (let i = 0; i < 4000; i++) {
+      const t = at(i * 0.25);
+      const n = rnd() < 0.9 ? 1 : 1 + Math.floor(rnd() * 30);
+      const key = rnd() < 0.5 ? 'x' : 'y';
+      const sa = a.w.touch(key, t);
+      const sb = b.w.touch(key, t);
+      const near = [a.w.near(sa, 0), b.w.near0(sb)];
+      const crossed = [a.w.add(sa, 0, n), b.w.add0(sb, n)];
+      expect(near[1]).toBe(near[0]);
+      expect(crossed[1]).toBe(crossed[0]);
+      expect([sb.c0, sb.l0, sb.fired]).toEqual([sa.c0, sa.l0, sa.fired]);
+      if (crossed[0]) seen.push(`${key}@${i}`);
+    }
+    expect(seen.length).toBeGreaterThan(3); // the traffic crosses thresholds, so the crossing path is compared too
+    expect(b.w.exportJSON()).toEqual(a.w.exportJSON());
+  });
+
   it('while learning, nothing crosses', () => {
     const ctx = fakeContext({ learningEnd: at(600) });
     const w = new EntityWindows<null>(ctx, 'w', { ...rateDefaults, baseline: rateDefaults }, metric, { make: () => null });
