@@ -130,7 +130,7 @@ interface Slot {
   readonly tunables: Readonly<Record<string, TunableValue>>;
   readonly src: AlertSource;
   /**
-   * Per event class (see classOf), 1 when the detector takes events of that class; null when it
+   * Per event class (see coapClass), 1 when the detector takes events of that class; null when it
    * takes every event it subscribes to. Only coap.message events have classes (0 for the others).
    */
   readonly accepts: Uint8Array | null;
@@ -551,6 +551,8 @@ class EngineImpl implements Engine {
     let j = 0;
     while (j < len) {
       try {
+        // Two loops, so that detectors taking every event pay no class test per event (one loop
+        // with the test: +8 M instructions on the 600K bench capture).
         if (accepts === null) {
           for (; j < len; j++) {
             const i = idx[j];

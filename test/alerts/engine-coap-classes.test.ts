@@ -6,7 +6,7 @@ import type { CoapMessage } from '../../src/events/types';
 import { defineDetector, type AnyDetector, type InputEvent } from '../../detectors/lib/detector';
 import { COAP_CLASSES, COAP_METHODS, coapClass, coapClasses } from '../../detectors/lib/coap';
 import { DETECTORS } from '../../detectors';
-import { at, coapFlow, coapRequest, coapReset, coapResponse, type Flow } from '../detectors/helpers';
+import { at, coapFlow, coapRequest, coapReset, coapResponse, flowEnd, type Flow } from '../detectors/helpers';
 
 /** A detector that records the CoAP messages it is given, taking only those `accepts` lets through. */
 function recorder(log: string[], accepts?: AnyDetector['coapMessages']): AnyDetector {
@@ -56,7 +56,7 @@ describe('engine routing by coap.message class', () => {
       coapRequest(f, at(4), 'DELETE', '/a'),
     ];
     out.push(oddKind(f, at(5), 'signal', 9001), oddKind(f, at(5.5), 'reserved', 9002));
-    out.push({ type: 'flow.end', ts: at(6), frame: 9003, flow: f.up, reason: 'fin', packets: 1, bytes: 1, durationUs: 1, proto: 'udp' } as unknown as InputEvent);
+    out.push(flowEnd(f, at(6)));
     return out;
   };
   // Writes, and the responses to them (the shape of coap.unprotected's filter).
