@@ -4,7 +4,9 @@ import { detector as topicAclDrift } from '../../../detectors/mqtt.topic_acl_dri
 import { defineDetector, type AnyDetector } from '../../../detectors/lib/detector';
 import { createEngine } from '../../../src/alerts/engine';
 import { at, flow, publish, run } from '../helpers';
-import { FlowMemoTable } from '../../../detectors/lib/flow-memo';
+import { FlowMemo, FlowMemoTable } from '../../../detectors/lib/flow-memo';
+import { FLOW_MEMO } from '../../../src/flow/flow-side';
+import { decodeCapture } from '../../helpers/pipeline';
 
 // Detectors remember per flow side the entry they looked up last (FlowMemo) and check at their
 // own call site that its table has not evicted it since. With room for one entity, a flow that
@@ -30,34 +32,80 @@ describe.each<[string, AnyDetector]>([
   });
 });
 
-describe('FlowMemoTable', () => {
-  it('gives each memo a column of its own; a new column empties the table and never hands back a wrong value', () => {
+describe('FlowMemo', () => {
+  const entry = (tag: string) => ({ lru: 1, tag });
+
+  it('gives each memo a column of its own, per flow side and key', () => {
     const table = new FlowMemoTable();
     const side = flow('10.0.0.1', '10.0.0.9').up;
     const other = flow('10.0.0.2', '10.0.0.9').up;
-    expect(table.get(side, '', 0)).toBeNull();
-    const ids: number[] = [];
-    for (let n = 0; n < 9; n++) ids.push(table.register());
-    expect(ids).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const memos = Array.from({ length: 9 }, () => new FlowMemo<ReturnType<typeof entry>>(table));
+    // Nothing remembered yet, and no column taken before a memo's first set().
+    for (const m of memos) expect(m.get(side, '')).toBeNull();
+    expect(table.columns).toBe(0);
+    memos.forEach((m, k) => m.set(side, `key${k}`, entry(`v${k}`)));
     expect(table.columns).toBe(9);
-    for (const k of ids) expect(table.get(side, '', k)).toBeNull();
-    for (const k of ids) table.set(side, `key${k}`, k, { k });
-    for (const k of ids) {
-      expect(table.get(side, `key${k}`, k)).toEqual({ k });
-      expect(table.get(side, 'other', k)).toBeNull();
-      expect(table.get(other, `key${k}`, k)).toBeNull();
+    memos.forEach((m, k) => {
+      expect(m.get(side, `key${k}`)).toEqual(entry(`v${k}`));
+      expect(m.getSide(side)).toEqual(entry(`v${k}`));
+      expect(m.get(side, 'other')).toBeNull();
+      expect(m.get(other, `key${k}`)).toBeNull();
+      expect(m.getSide(other)).toBeNull();
+    });
+    // A new key for one memo replaces its entry and no other's.
+    memos[3].set(side, 'key3b', entry('w3'));
+    expect(memos[3].get(side, 'key3')).toBeNull();
+    expect(memos[3].get(side, 'key3b')).toEqual(entry('w3'));
+    expect(memos[4].get(side, 'key4')).toEqual(entry('v4'));
+  });
+
+  it('a memo that takes its column later widens a side\'s entries and keeps the others', () => {
+    const table = new FlowMemoTable();
+    const side = flow('10.0.0.1', '10.0.0.9').up;
+    const first = new FlowMemo<ReturnType<typeof entry>>(table);
+    const later = new FlowMemo<ReturnType<typeof entry>>(table);
+    first.set(side, 'a', entry('first'));
+    expect(later.get(side, 'a')).toBeNull();
+    expect(later.getSide(side)).toBeNull();
+    later.set(side, 'b', entry('later'));
+    expect(first.get(side, 'a')).toEqual(entry('first'));
+    expect(later.get(side, 'b')).toEqual(entry('later'));
+  });
+
+  it('never reads what another family\'s memos left on a side', () => {
+    const mqtt = new FlowMemo<ReturnType<typeof entry>>(new FlowMemoTable());
+    const coap = new FlowMemo<ReturnType<typeof entry>>(new FlowMemoTable());
+    const side = flow('10.0.0.1', '10.0.0.9').up;
+    mqtt.set(side, 'k', entry('mqtt'));
+    // Same column (0) in its own table: the side's entries are the other table's.
+    expect(coap.get(side, 'k')).toBeNull();
+    expect(coap.getSide(side)).toBeNull();
+    coap.set(side, 'k', entry('coap'));
+    expect(coap.get(side, 'k')).toEqual(entry('coap'));
+    expect(mqtt.get(side, 'k')).toBeNull();
+  });
+
+  it('is hidden: no part of the side as data (JSON, keys, spreads, equality)', () => {
+    const side = flow('10.0.0.1', '10.0.0.9').up;
+    const before = JSON.stringify(side);
+    const copy = { ...side };
+    new FlowMemo(new FlowMemoTable()).set(side, 'k', entry('x'));
+    expect(JSON.stringify(side)).toBe(before);
+    expect(Object.keys(side)).toEqual(Object.keys(copy));
+    expect({ ...side }).toEqual(copy);
+    expect(side).toEqual(copy);
+    expect(Object.getOwnPropertyDescriptor(side, FLOW_MEMO)?.enumerable).toBe(false);
+  });
+
+  it('flow table sides carry the slot from the start, hidden', async () => {
+    const { events } = await decodeCapture('pcaps/plant-benign.pcap');
+    const sides = new Set(events.map((e) => e.flow).filter((f) => f.flowId > 0));
+    expect(sides.size).toBeGreaterThan(10);
+    for (const f of sides) {
+      const d = Object.getOwnPropertyDescriptor(f, FLOW_MEMO);
+      expect(d).toBeDefined();
+      expect(d!.enumerable).toBe(false);
     }
-    // A side of another flow that maps to the same row (flow ids 2048 apart) takes the row over:
-    // neither side is ever handed the other's values.
-    const clash = { ...side, flowId: side.flowId + 2048 };
-    table.set(clash, 'key0', 0, { clash: true });
-    expect(table.get(clash, 'key0', 0)).toEqual({ clash: true });
-    expect(table.get(clash, 'key1', 1)).toBeNull();
-    expect(table.get(side, 'key0', 0)).toBeNull();
-    table.set(side, 'key0', 0, { k: 0 });
-    // A rebuild empties the table (it is a cache): nothing remembered before it is handed back.
-    table.register();
-    for (const k of ids) expect(table.get(side, `key${k}`, k)).toBeNull();
   });
 });
 
