@@ -8,7 +8,7 @@ import { ipToText } from './address';
 import { intern } from '../util/intern';
 import { communityIdV1 } from './community-id';
 import { FlowHash, FlowKey } from './flow-hash';
-import { withMemoSlot } from './flow-side';
+import { MemoFlowSide } from './flow-side';
 import { ReassemblyBudget, TcpStream, type StreamSink } from './tcp-reassembly';
 import type { AppClassifier, Dir, FlowInfo, TcpAppHandler, UdpAppHandler } from './types';
 
@@ -225,8 +225,8 @@ class Flow extends FlowKey implements FlowInfo, StreamSink {
     client = intern(client);
     server = intern(server);
     this.sides = [
-      withMemoSlot({ proto, src: client, sport: clientPort, dst: server, dport: serverPort, communityId, dir: 'to_server', flowId, sensor }),
-      withMemoSlot({ proto, src: server, sport: serverPort, dst: client, dport: clientPort, communityId, dir: 'to_client', flowId, sensor }),
+      new MemoFlowSide(proto, client, clientPort, server, serverPort, communityId, 'to_server', flowId, sensor),
+      new MemoFlowSide(proto, server, serverPort, client, clientPort, communityId, 'to_client', flowId, sensor),
     ];
     this.firstTs = ts;
     this.lastTs = ts;
