@@ -40,17 +40,18 @@ export class FlowMemoTable {
   row(side: FlowSide): unknown[] {
     const s = side as MemoSide;
     const a = s[FLOW_MEMO];
-    if (a !== undefined && a[0] === this && a.length === this.width) return a;
+    // This table's entries, to keep (another family's are dropped: a flow is of one family).
+    const own = a !== undefined && a[0] === this ? a : null;
+    if (own !== null && own.length === this.width) return own;
     // Built by push, so that the array is packed: reads of it then need no hole checks. Keys are ''
     // rather than null: the key comparison in get() then only ever sees strings, which compiles to
     // a pointer comparison when they are interned (see src/util/intern).
     const row: unknown[] = [this];
-    const keep = a !== undefined && a[0] === this ? a.length : 1;
     for (let x = 1; x < this.width; x += 2) {
-      if (x < keep) row.push(a![x], a![x + 1]);
+      if (own !== null && x < own.length) row.push(own[x], own[x + 1]);
       else row.push('', null);
     }
-    // A side made without its slot (withMemoSlot) gets it now, hidden like the others.
+    // A side the flow table did not make (MemoFlowSide) gets its slot now, hidden like theirs.
     if (Object.prototype.hasOwnProperty.call(s, FLOW_MEMO)) s[FLOW_MEMO] = row;
     else Object.defineProperty(s, FLOW_MEMO, { value: row, writable: true, enumerable: false, configurable: false });
     return row;
